@@ -1,0 +1,373 @@
+/**
+ * The CPU backend: typed arrays (Float64Array / Float32Array) held in ndarray views.
+ *
+ * Views make reshape, permute, slice and broadcastTo free (strides, offsets and zero strides);
+ * kernels that need contiguous memory call `dense()`, which copies only when a view is strided.
+ * Hot loops index typed arrays directly: no per-element closures, one `switch` per kernel call.
+ */
+import ndarray from 'ndarray';
+import type { NdArray } from 'ndarray';
+import type { Backend, BinaryOp, Buffer, UnaryOp } from '../backend.js';
+import { convOutSize } from '../backend.js';
+import { allocate, type DType, type TypedArray } from '../dtype.js';
+import { sizeOf, stridesOf, type Shape } from '../shape.js';
+
+/** A CPU buffer: an ndarray view over a typed array. */
+export class CpuBuffer implements Buffer {
+  constructor(readonly nd: NdArray<TypedArray>, readonly dtype: DType) {}
+  get shape(): Shape {
+    return this.nd.shape;
+  }
+}
+
+function wrap(data: TypedArray, shape: Shape, dtype: DType): CpuBuffer {
+  return new CpuBuffer(ndarray(data, [...shape]), dtype);
+}
+
+function isContiguous(nd: NdArray<TypedArray>): boolean {
+  const expected = stridesOf(nd.shape);
+  for (let i = 0; i < nd.shape.length; i++) if (nd.shape[i]! > 1 && nd.stride[i] !== expected[i]) return false;
+  return true;
+}
+
+/** Copies a strided view into a fresh contiguous array (innermost axis as the tight loop). */
+function copyStrided(nd: NdArray<TypedArray>, dtype: DType): TypedArray {
+  const shape = nd.shape, stride = nd.stride, src = nd.data;
+  const size = sizeOf(shape);
+  const out = allocate(dtype, size);
+  if (size === 0) return out;
+  const rank = shape.length;
+  if (rank === 0) {
+    out[0] = src[nd.offset]!;
+    return out;
+  }
+  const inner = shape[rank - 1]!, innerStride = stride[rank - 1]!;
+  const index = new Array<number>(rank - 1).fill(0);
+  let base = nd.offset;
+  for (let o = 0; o < size; o += inner) {
+    for (let j = 0, p = base; j < inner; j++, p += innerStride) out[o + j] = src[p]!;
+    // advance the outer multi-index like an odometer
+    for (let ax = rank - 2; ax >= 0; ax--) {
+      index[ax]!++;
+      base += stride[ax]!;
+      if (index[ax]! < shape[ax]!) break;
+      base -= stride[ax]! * shape[ax]!;
+      index[ax] = 0;
+    }
+  }
+  return out;
+}
+
+/** Contiguous row-major data of a buffer, copying only if it is a strided view. */
+export function dense(x: Buffer): TypedArray {
+  const { nd, dtype } = x as CpuBuffer;
+  const size = sizeOf(nd.shape);
+  if (nd.offset === 0 && nd.data.length === size && isContiguous(nd)) return nd.data;
+  if (isContiguous(nd)) return nd.data.subarray(nd.offset, nd.offset + size) as TypedArray;
+  return copyStrided(nd, dtype);
+}
+
+function unaryKernel(op: UnaryOp, a: TypedArray, o: TypedArray): void {
+  const n = a.length;
+  switch (op) {
+    case 'neg': for (let i = 0; i < n; i++) o[i] = -a[i]!; break;
+    case 'exp': for (let i = 0; i < n; i++) o[i] = Math.exp(a[i]!); break;
+    case 'log': for (let i = 0; i < n; i++) o[i] = Math.log(a[i]!); break;
+    case 'tanh': for (let i = 0; i < n; i++) o[i] = Math.tanh(a[i]!); break;
+    case 'sigmoid':
+      for (let i = 0; i < n; i++) {
+        const x = a[i]!;
+        // two branches keep exp from overflowing for large |x|
+        if (x >= 0) o[i] = 1 / (1 + Math.exp(-x));
+        else { const e = Math.exp(x); o[i] = e / (1 + e); }
+      }
+      break;
+    case 'relu': for (let i = 0; i < n; i++) { const x = a[i]!; o[i] = x > 0 ? x : 0; } break;
+    case 'softplus':
+      // log(1 + e^x) = max(x, 0) + log1p(e^-|x|), stable for both signs
+      for (let i = 0; i < n; i++) { const x = a[i]!; o[i] = Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))); }
+      break;
+    case 'square': for (let i = 0; i < n; i++) { const x = a[i]!; o[i] = x * x; } break;
+    case 'sqrt': for (let i = 0; i < n; i++) o[i] = Math.sqrt(a[i]!); break;
+    case 'abs': for (let i = 0; i < n; i++) o[i] = Math.abs(a[i]!); break;
+    case 'sign': for (let i = 0; i < n; i++) { const x = a[i]!; o[i] = x > 0 ? 1 : x < 0 ? -1 : 0; } break;
+  }
+}
+
+function binaryKernel(op: BinaryOp, a: TypedArray, b: TypedArray, o: TypedArray): void {
+  const n = o.length;
+  switch (op) {
+    case 'add': for (let i = 0; i < n; i++) o[i] = a[i]! + b[i]!; break;
+    case 'sub': for (let i = 0; i < n; i++) o[i] = a[i]! - b[i]!; break;
+    case 'mul': for (let i = 0; i < n; i++) o[i] = a[i]! * b[i]!; break;
+    case 'div': for (let i = 0; i < n; i++) o[i] = a[i]! / b[i]!; break;
+    case 'max': for (let i = 0; i < n; i++) o[i] = a[i]! >= b[i]! ? a[i]! : b[i]!; break;
+    case 'min': for (let i = 0; i < n; i++) o[i] = a[i]! <= b[i]! ? a[i]! : b[i]!; break;
+    case 'equal': for (let i = 0; i < n; i++) o[i] = a[i] === b[i] ? 1 : 0; break;
+    case 'greater': for (let i = 0; i < n; i++) o[i] = a[i]! > b[i]! ? 1 : 0; break;
+  }
+}
+
+/**
+ * C[M,N] (+)= op(A) · op(B) for one matrix pair, blocked over K and unrolled four ways so each
+ * pass over a row of C does four multiply-adds per load and store.
+ */
+export function matmulInto(
+  A: TypedArray, aOff: number, B: TypedArray, bOff: number, C: TypedArray, cOff: number,
+  M: number, K: number, N: number, transA: boolean, transB: boolean,
+): void {
+  if (transB) {
+    // C[i,j] = Σ_k A[i,k]·B[j,k]: rows of A and B are both contiguous, so use dot products.
+    const a = transA ? transposeCopy(A, aOff, K, M) : A;
+    const ao = transA ? 0 : aOff;
+    for (let i = 0; i < M; i++) {
+      const ai = ao + i * K;
+      for (let j = 0; j < N; j++) {
+        const bj = bOff + j * K;
+        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+        let k = 0;
+        for (; k + 3 < K; k += 4) {
+          s0 += a[ai + k]! * B[bj + k]!;
+          s1 += a[ai + k + 1]! * B[bj + k + 1]!;
+          s2 += a[ai + k + 2]! * B[bj + k + 2]!;
+          s3 += a[ai + k + 3]! * B[bj + k + 3]!;
+        }
+        for (; k < K; k++) s0 += a[ai + k]! * B[bj + k]!;
+        C[cOff + i * N + j] = s0 + s1 + s2 + s3;
+      }
+    }
+    return;
+  }
+  // C[i,:] += A[i,k]·B[k,:], the row of B streamed; A read as A[i,k] or A[k,i].
+  const aRow = transA ? 1 : K, aCol = transA ? M : 1;
+  const KB = 256;
+  for (let k0 = 0; k0 < K; k0 += KB) {
+    const kEnd = Math.min(K, k0 + KB);
+    for (let i = 0; i < M; i++) {
+      const ci = cOff + i * N;
+      const ai = aOff + i * aRow;
+      let k = k0;
+      for (; k + 3 < kEnd; k += 4) {
+        const a0 = A[ai + k * aCol]!, a1 = A[ai + (k + 1) * aCol]!, a2 = A[ai + (k + 2) * aCol]!, a3 = A[ai + (k + 3) * aCol]!;
+        if (a0 === 0 && a1 === 0 && a2 === 0 && a3 === 0) continue; // relu zeros are common
+        const b0 = bOff + k * N, b1 = b0 + N, b2 = b1 + N, b3 = b2 + N;
+        for (let j = 0; j < N; j++) C[ci + j] += a0 * B[b0 + j]! + a1 * B[b1 + j]! + a2 * B[b2 + j]! + a3 * B[b3 + j]!;
+      }
+      for (; k < kEnd; k++) {
+        const a0 = A[ai + k * aCol]!;
+        if (a0 === 0) continue;
+        const b0 = bOff + k * N;
+        for (let j = 0; j < N; j++) C[ci + j] += a0 * B[b0 + j]!;
+      }
+    }
+  }
+}
+
+function transposeCopy(A: TypedArray, off: number, rows: number, cols: number): TypedArray {
+  const out = new (A.constructor as { new (n: number): TypedArray })(rows * cols);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = A[off + r * cols + c]!;
+  return out;
+}
+
+export const cpuBackend: Backend = {
+  name: 'cpu',
+
+  fromArray(values, shape, dtype) {
+    const data = allocate(dtype, sizeOf(shape));
+    for (let i = 0; i < data.length; i++) data[i] = values[i]!;
+    return wrap(data, shape, dtype);
+  },
+  toArray(x) {
+    return dense(x).slice() as TypedArray; // a copy: tensors are immutable, callers may write to theirs
+  },
+  dispose() {},
+  fill(shape, dtype, value) {
+    const data = allocate(dtype, sizeOf(shape));
+    if (value !== 0) data.fill(value);
+    return wrap(data, shape, dtype);
+  },
+
+  unary(op, x) {
+    const a = dense(x);
+    const o = allocate(x.dtype, a.length);
+    unaryKernel(op, a, o);
+    return wrap(o, x.shape, x.dtype);
+  },
+  binary(op, a, b) {
+    const o = allocate(a.dtype, sizeOf(a.shape));
+    binaryKernel(op, dense(a), dense(b), o);
+    return wrap(o, a.shape, a.dtype);
+  },
+  pow(x, p) {
+    const a = dense(x);
+    const o = allocate(x.dtype, a.length);
+    for (let i = 0; i < a.length; i++) o[i] = Math.pow(a[i]!, p);
+    return wrap(o, x.shape, x.dtype);
+  },
+  where(cond, a, b) {
+    const c = dense(cond), av = dense(a), bv = dense(b);
+    const o = allocate(a.dtype, c.length);
+    for (let i = 0; i < c.length; i++) o[i] = c[i] !== 0 ? av[i]! : bv[i]!;
+    return wrap(o, a.shape, a.dtype);
+  },
+  cast(x, dtype) {
+    const a = dense(x);
+    const o = allocate(dtype, a.length);
+    o.set(a);
+    return wrap(o, x.shape, dtype);
+  },
+
+  reduce(op, x, axes) {
+    // Move the reduced axes last (a free view), make it contiguous, then reduce runs of `inner`.
+    const rank = x.shape.length;
+    const kept = [...Array(rank).keys()].filter((i) => !axes.includes(i));
+    const nd = (x as CpuBuffer).nd.transpose(...kept, ...axes);
+    const a = dense(new CpuBuffer(nd, x.dtype));
+    const outShape = kept.map((i) => x.shape[i]!);
+    const outer = sizeOf(outShape), inner = sizeOf(axes.map((i) => x.shape[i]!));
+    const o = allocate(x.dtype, outer);
+    for (let r = 0, p = 0; r < outer; r++) {
+      let acc = op === 'sum' ? 0 : -Infinity;
+      if (op === 'sum') for (let j = 0; j < inner; j++, p++) acc += a[p]!;
+      else for (let j = 0; j < inner; j++, p++) { const v = a[p]!; if (v > acc || v !== v) acc = v; }
+      o[r] = acc;
+    }
+    return wrap(o, outShape, x.dtype);
+  },
+
+  matmul(a, b, transA, transB) {
+    const ra = a.shape.length;
+    const batchShape = a.shape.slice(0, ra - 2);
+    const [aR, aC] = [a.shape[ra - 2]!, a.shape[ra - 1]!];
+    const [bR, bC] = [b.shape[ra - 2]!, b.shape[ra - 1]!];
+    const M = transA ? aC : aR, K = transA ? aR : aC, N = transB ? bR : bC;
+    const batch = sizeOf(batchShape);
+    const A = dense(a), B = dense(b);
+    const C = allocate(a.dtype, batch * M * N);
+    for (let t = 0; t < batch; t++) matmulInto(A, t * M * K, B, t * K * N, C, t * M * N, M, K, N, transA, transB);
+    return wrap(C, [...batchShape, M, N], a.dtype);
+  },
+
+  reshape(x, shape) {
+    const nd = (x as CpuBuffer).nd;
+    if (isContiguous(nd)) return new CpuBuffer(ndarray(nd.data, [...shape], stridesOf(shape), nd.offset), x.dtype);
+    return wrap(dense(x), shape, x.dtype);
+  },
+  permute(x, perm) {
+    return new CpuBuffer((x as CpuBuffer).nd.transpose(...perm), x.dtype);
+  },
+  broadcastTo(x, shape) {
+    // A broadcast is a view: new leading axes and size-1 axes get stride 0.
+    const nd = (x as CpuBuffer).nd;
+    const lead = shape.length - nd.shape.length;
+    const stride = shape.map((d, i) => (i < lead || nd.shape[i - lead] === 1 ? 0 : nd.stride[i - lead]!));
+    return new CpuBuffer(ndarray(nd.data, [...shape], stride, nd.offset), x.dtype);
+  },
+  slice(x, begin, size) {
+    const nd = (x as CpuBuffer).nd;
+    return new CpuBuffer(nd.hi(...begin.map((b, i) => b + size[i]!)).lo(...begin), x.dtype);
+  },
+  pad(x, before, after) {
+    const outShape = x.shape.map((d, i) => d + before[i]! + after[i]!);
+    const out = wrap(allocate(x.dtype, sizeOf(outShape)), outShape, x.dtype);
+    const window = out.nd.hi(...before.map((b, i) => b + x.shape[i]!)).lo(...before);
+    assign(window, dense(x));
+    return out;
+  },
+  concat(xs, axis) {
+    const first = xs[0]!;
+    const outShape = [...first.shape];
+    outShape[axis] = xs.reduce((s, x) => s + x.shape[axis]!, 0);
+    const out = wrap(allocate(first.dtype, sizeOf(outShape)), outShape, first.dtype);
+    let at = 0;
+    for (const x of xs) {
+      const lo = outShape.map((_, i) => (i === axis ? at : 0));
+      const hi = outShape.map((d, i) => (i === axis ? at + x.shape[axis]! : d));
+      assign(out.nd.hi(...hi).lo(...lo), dense(x));
+      at += x.shape[axis]!;
+    }
+    return out;
+  },
+
+  gather(x, labels) {
+    const [n, c] = x.shape as [number, number];
+    const a = dense(x);
+    const o = allocate(x.dtype, n);
+    for (let i = 0; i < n; i++) o[i] = a[i * c + labels[i]!]!;
+    return wrap(o, [n], x.dtype);
+  },
+  scatter(v, labels, classes) {
+    const n = v.shape[0]!;
+    const a = dense(v);
+    const o = allocate(v.dtype, n * classes);
+    for (let i = 0; i < n; i++) o[i * classes + labels[i]!] = a[i]!;
+    return wrap(o, [n, classes], v.dtype);
+  },
+
+  im2col(x, g) {
+    const [n, c, h, w] = x.shape as [number, number, number, number];
+    const { kernelH: kh, kernelW: kw, stride, padding } = g;
+    const oh = convOutSize(h, kh, stride, padding), ow = convOutSize(w, kw, stride, padding);
+    const a = dense(x);
+    const patch = c * kh * kw;
+    const o = allocate(x.dtype, n * oh * ow * patch);
+    let p = 0;
+    for (let b = 0; b < n; b++)
+      for (let y = 0; y < oh; y++)
+        for (let xx = 0; xx < ow; xx++)
+          for (let ch = 0; ch < c; ch++) {
+            const plane = (b * c + ch) * h * w;
+            for (let ky = 0; ky < kh; ky++) {
+              const iy = y * stride - padding + ky;
+              for (let kx = 0; kx < kw; kx++, p++) {
+                const ix = xx * stride - padding + kx;
+                if (iy >= 0 && iy < h && ix >= 0 && ix < w) o[p] = a[plane + iy * w + ix]!;
+              }
+            }
+          }
+    return wrap(o, [n, oh, ow, patch], x.dtype);
+  },
+  col2im(cols, imageShape, g) {
+    const [n, c, h, w] = imageShape as [number, number, number, number];
+    const { kernelH: kh, kernelW: kw, stride, padding } = g;
+    const oh = convOutSize(h, kh, stride, padding), ow = convOutSize(w, kw, stride, padding);
+    const a = dense(cols);
+    const o = allocate(cols.dtype, n * c * h * w);
+    let p = 0;
+    for (let b = 0; b < n; b++)
+      for (let y = 0; y < oh; y++)
+        for (let xx = 0; xx < ow; xx++)
+          for (let ch = 0; ch < c; ch++) {
+            const plane = (b * c + ch) * h * w;
+            for (let ky = 0; ky < kh; ky++) {
+              const iy = y * stride - padding + ky;
+              for (let kx = 0; kx < kw; kx++, p++) {
+                const ix = xx * stride - padding + kx;
+                if (iy >= 0 && iy < h && ix >= 0 && ix < w) o[plane + iy * w + ix] += a[p]!;
+              }
+            }
+          }
+    return wrap(o, imageShape, cols.dtype);
+  },
+};
+
+/** Writes contiguous `values` into a (possibly strided) view, in row-major order. */
+function assign(view: NdArray<TypedArray>, values: TypedArray): void {
+  const shape = view.shape, stride = view.stride, dst = view.data;
+  const rank = shape.length, size = values.length;
+  if (size === 0) return;
+  if (rank === 0) { dst[view.offset] = values[0]!; return; }
+  const inner = shape[rank - 1]!, innerStride = stride[rank - 1]!;
+  const index = new Array<number>(rank - 1).fill(0);
+  let base = view.offset;
+  for (let o = 0; o < size; o += inner) {
+    for (let j = 0, p = base; j < inner; j++, p += innerStride) dst[p] = values[o + j]!;
+    for (let ax = rank - 2; ax >= 0; ax--) {
+      index[ax]!++;
+      base += stride[ax]!;
+      if (index[ax]! < shape[ax]!) break;
+      base -= stride[ax]! * shape[ax]!;
+      index[ax] = 0;
+    }
+  }
+}

@@ -1,0 +1,14 @@
+import type { Tensor } from '../tensor.js';
+import { bind, definePrimitive } from '../trace.js';
+
+export const stopGradientP = definePrimitive({
+  name: 'stopGradient',
+  impl: (_backend, [x]) => x!, // buffers are immutable, so sharing one is safe
+  jvp: () => null,
+  vjp: () => [null],
+});
+
+/** The value of `x`, seen by every transform as a constant. @example stopGradient(x) */
+export function stopGradient(x: Tensor): Tensor {
+  return bind(stopGradientP, [x], undefined);
+}

@@ -1,0 +1,2 @@
+/** gift: Generalized Influence Functions in TypeScript. */
+export * from './engine/index.js';
