@@ -15,6 +15,7 @@ export {
 } from './tensor.js';
 export { bind, definePrimitive, Trace, Tracer, type Primitive, type MaybeTensor } from './trace.js';
 export { flattenTree, mapTree, zipTree, type Tree } from './tree.js';
+export { toVector, fromVector, treeSize } from './flat.js';
 export { jvp } from './transforms/jvp.js';
 export { vjp } from './transforms/vjp.js';
 export { grad, valueAndGrad } from './transforms/grad.js';

@@ -1,0 +1,8 @@
+/** The registry of subcommands. Add a command by adding its module here. */
+import type { Command } from './command.js';
+import { demoCommand } from './commands/demo.js';
+
+export const commands: readonly Command[] = [demoCommand];
+
+/** The subcommand `npm start` runs when no name is given. */
+export const defaultCommand = 'demo';
