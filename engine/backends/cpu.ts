@@ -108,65 +108,92 @@ function binaryKernel(op: BinaryOp, a: TypedArray, b: TypedArray, o: TypedArray)
   }
 }
 
+// ---------- matmul ----------
+//
+// The classic recipe (GotoBLAS, BLIS) at JavaScript scale: for each block of KC columns of
+// op(A) / rows of op(B), copy ("pack") both operands into float64 scratch panels laid out in the
+// exact order the inner kernel reads them, then compute C one 4×4 tile at a time with sixteen
+// accumulators held in registers. Each step of the inner loop loads 8 numbers and does 16
+// multiply-adds; a naive loop loads 2 per multiply-add and strides through B by columns.
+// Packing also absorbs the transpose flags and the dtype: float32 inputs are widened once per
+// panel, so float32 runs the same float64 kernel (JavaScript arithmetic is float64 anyway) and
+// accumulates more accurately than float32 would.
+
+const MR = 4, NR = 4, KC = 256;
+// Scratch panels are reused across calls, so a loop of matmuls allocates nothing but its outputs.
+let packedA = new Float64Array(MR * KC * 64);
+let packedB = new Float64Array(NR * KC * 64);
+
 /**
- * C[M,N] (+)= op(A) · op(B) for one matrix pair, blocked over K and unrolled four ways so each
- * pass over a row of C does four multiply-adds per load and store.
+ * C[M,N] += op(A)·op(B) for one matrix pair stored row-major at the given offsets, where
+ * op(A) is A [M,K] or, with `transA`, Aᵀ for A stored [K,M] (likewise B: [K,N] or [N,K]).
  */
 export function matmulInto(
   A: TypedArray, aOff: number, B: TypedArray, bOff: number, C: TypedArray, cOff: number,
   M: number, K: number, N: number, transA: boolean, transB: boolean,
 ): void {
-  if (transB) {
-    // C[i,j] = Σ_k A[i,k]·B[j,k]: rows of A and B are both contiguous, so use dot products.
-    const a = transA ? transposeCopy(A, aOff, K, M) : A;
-    const ao = transA ? 0 : aOff;
-    for (let i = 0; i < M; i++) {
-      const ai = ao + i * K;
-      for (let j = 0; j < N; j++) {
-        const bj = bOff + j * K;
-        let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-        let k = 0;
-        for (; k + 3 < K; k += 4) {
-          s0 += a[ai + k]! * B[bj + k]!;
-          s1 += a[ai + k + 1]! * B[bj + k + 1]!;
-          s2 += a[ai + k + 2]! * B[bj + k + 2]!;
-          s3 += a[ai + k + 3]! * B[bj + k + 3]!;
-        }
-        for (; k < K; k++) s0 += a[ai + k]! * B[bj + k]!;
-        C[cOff + i * N + j] = s0 + s1 + s2 + s3;
+  // op(A)[i,k] = A[aOff + i·aI + k·aK]; op(B)[k,j] = B[bOff + k·bK + j·bJ]
+  const aI = transA ? 1 : K, aK = transA ? M : 1;
+  const bK = transB ? 1 : N, bJ = transB ? K : 1;
+  const mPanels = Math.ceil(M / MR), nPanels = Math.ceil(N / NR);
+  for (let k0 = 0; k0 < K; k0 += KC) {
+    const kc = Math.min(KC, K - k0);
+    if (packedA.length < mPanels * MR * kc) packedA = new Float64Array(mPanels * MR * kc);
+    if (packedB.length < nPanels * NR * kc) packedB = new Float64Array(nPanels * NR * kc);
+    const pa = packedA, pb = packedB;
+    // panel p of A holds rows 4p..4p+3, column by column: pa[(p·kc + k)·4 + r] = op(A)[4p + r, k0 + k]
+    for (let p = 0; p < mPanels; p++) {
+      for (let r = 0; r < MR; r++) {
+        const i = p * MR + r;
+        let dst = p * kc * MR + r;
+        if (i < M) for (let k = 0, src = aOff + i * aI + k0 * aK; k < kc; k++, src += aK, dst += MR) pa[dst] = A[src]!;
+        else for (let k = 0; k < kc; k++, dst += MR) pa[dst] = 0;
       }
     }
-    return;
-  }
-  // C[i,:] += A[i,k]·B[k,:], the row of B streamed; A read as A[i,k] or A[k,i].
-  const aRow = transA ? 1 : K, aCol = transA ? M : 1;
-  const KB = 256;
-  for (let k0 = 0; k0 < K; k0 += KB) {
-    const kEnd = Math.min(K, k0 + KB);
-    for (let i = 0; i < M; i++) {
-      const ci = cOff + i * N;
-      const ai = aOff + i * aRow;
-      let k = k0;
-      for (; k + 3 < kEnd; k += 4) {
-        const a0 = A[ai + k * aCol]!, a1 = A[ai + (k + 1) * aCol]!, a2 = A[ai + (k + 2) * aCol]!, a3 = A[ai + (k + 3) * aCol]!;
-        if (a0 === 0 && a1 === 0 && a2 === 0 && a3 === 0) continue; // relu zeros are common
-        const b0 = bOff + k * N, b1 = b0 + N, b2 = b1 + N, b3 = b2 + N;
-        for (let j = 0; j < N; j++) C[ci + j] += a0 * B[b0 + j]! + a1 * B[b1 + j]! + a2 * B[b2 + j]! + a3 * B[b3 + j]!;
-      }
-      for (; k < kEnd; k++) {
-        const a0 = A[ai + k * aCol]!;
-        if (a0 === 0) continue;
-        const b0 = bOff + k * N;
-        for (let j = 0; j < N; j++) C[ci + j] += a0 * B[b0 + j]!;
+    // panel q of B holds columns 4q..4q+3, row by row: pb[(q·kc + k)·4 + s] = op(B)[k0 + k, 4q + s]
+    for (let q = 0; q < nPanels; q++) {
+      for (let s = 0; s < NR; s++) {
+        const j = q * NR + s;
+        let dst = q * kc * NR + s;
+        if (j < N) for (let k = 0, src = bOff + k0 * bK + j * bJ; k < kc; k++, src += bK, dst += NR) pb[dst] = B[src]!;
+        else for (let k = 0; k < kc; k++, dst += NR) pb[dst] = 0;
       }
     }
+    tiles(pa, pb, C, cOff, M, N, kc, mPanels, nPanels);
   }
 }
 
-function transposeCopy(A: TypedArray, off: number, rows: number, cols: number): TypedArray {
-  const out = new (A.constructor as { new (n: number): TypedArray })(rows * cols);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = A[off + r * cols + c]!;
-  return out;
+/** C += packed A panels × packed B panels, one 4×4 tile of C per (panel of A, panel of B). */
+function tiles(pa: Float64Array, pb: Float64Array, C: TypedArray, cOff: number, M: number, N: number, kc: number, mPanels: number, nPanels: number): void {
+  for (let q = 0; q < nPanels; q++) {
+    const j0 = q * NR, bStart = q * kc * NR;
+    for (let p = 0; p < mPanels; p++) {
+      const i0 = p * MR;
+      let c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
+      let c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
+      for (let k = 0, a = p * kc * MR, b = bStart; k < kc; k++, a += MR, b += NR) {
+        const a0 = pa[a]!, a1 = pa[a + 1]!, a2 = pa[a + 2]!, a3 = pa[a + 3]!;
+        const b0 = pb[b]!, b1 = pb[b + 1]!, b2 = pb[b + 2]!, b3 = pb[b + 3]!;
+        c00 += a0 * b0; c01 += a0 * b1; c02 += a0 * b2; c03 += a0 * b3;
+        c10 += a1 * b0; c11 += a1 * b1; c12 += a1 * b2; c13 += a1 * b3;
+        c20 += a2 * b0; c21 += a2 * b1; c22 += a2 * b2; c23 += a2 * b3;
+        c30 += a3 * b0; c31 += a3 * b1; c32 += a3 * b2; c33 += a3 * b3;
+      }
+      if (i0 + MR <= M && j0 + NR <= N) {
+        let o = cOff + i0 * N + j0;
+        C[o] += c00; C[o + 1] += c01; C[o + 2] += c02; C[o + 3] += c03; o += N;
+        C[o] += c10; C[o + 1] += c11; C[o + 2] += c12; C[o + 3] += c13; o += N;
+        C[o] += c20; C[o + 1] += c21; C[o + 2] += c22; C[o + 3] += c23; o += N;
+        C[o] += c30; C[o + 1] += c31; C[o + 2] += c32; C[o + 3] += c33;
+      } else {
+        // a ragged tile at the bottom or right edge: write only the entries inside C
+        const tile = [c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33];
+        for (let r = 0; r < MR && i0 + r < M; r++) {
+          for (let s = 0; s < NR && j0 + s < N; s++) C[cOff + (i0 + r) * N + j0 + s] += tile[r * NR + s]!;
+        }
+      }
+    }
+  }
 }
 
 export const cpuBackend: Backend = {

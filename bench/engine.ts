@@ -1,0 +1,297 @@
+/**
+ * Engine benchmark: grad and HVP of an MLP (784-128-10, tanh, cross-entropy, batch 128) in
+ * float32 and float64 and of a small CNN (batch 64); matmul throughput beside a naive triple
+ * loop; memory over a long loop of HVPs. `--quick` shortens every measurement.
+ *
+ * FLOPs are counted, not estimated: each workload runs once on a counting backend that wraps
+ * the CPU backend (2·M·N·K per matmul, one per output element of other kernels).
+ */
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import {
+  add, conv2d, cpuBackend, gather, grad, hvp, logSoftmax, matmul, maxPool2d, mean, neg, registerBackend,
+  relu, reshape, Rng, setBackend, tanh, type Backend, type DType, type Tensor,
+} from '../engine/index.js';
+
+// ---------- workloads ----------
+
+type Params = Record<string, Tensor>;
+
+interface Workload {
+  name: string;
+  dtype: DType;
+  params: Params;
+  loss: (p: Params) => Tensor;
+}
+
+function crossEntropy(logits: Tensor, labels: Int32Array): Tensor {
+  return neg(mean(gather(logSoftmax(logits, -1), labels)));
+}
+
+function labelsFor(rng: Rng, n: number, classes: number): Int32Array {
+  const y = new Int32Array(n);
+  for (let i = 0; i < n; i++) y[i] = rng.int(classes);
+  return y;
+}
+
+/** MLP 784-128-10 with tanh, mean cross-entropy. */
+export function mlpWorkload(dtype: DType, batch = 128, seed = 0): Workload {
+  const rng = new Rng(seed);
+  const params: Params = {
+    w1: rng.normalTensor([784, 128], 0, 1 / Math.sqrt(784), dtype),
+    b1: rng.normalTensor([128], 0, 0.1, dtype),
+    w2: rng.normalTensor([128, 10], 0, 1 / Math.sqrt(128), dtype),
+    b2: rng.normalTensor([10], 0, 0.1, dtype),
+  };
+  const x = rng.uniformTensor([batch, 784], 0, 1, dtype);
+  const y = labelsFor(rng, batch, 10);
+  const loss = (p: Params): Tensor => {
+    const h = tanh(add(matmul(x, p.w1!), p.b1!));
+    return crossEntropy(add(matmul(h, p.w2!), p.b2!), y);
+  };
+  return { name: `mlp 784-128-10 ${dtype} b${batch}`, dtype, params, loss };
+}
+
+/** conv 1→8 5×5, relu, maxpool 2, conv 8→16 5×5, relu, maxpool 2, linear 256→10. */
+export function cnnWorkload(dtype: DType, batch = 64, seed = 0): Workload {
+  const rng = new Rng(seed);
+  const params: Params = {
+    c1: rng.normalTensor([8, 1, 5, 5], 0, 1 / 5, dtype),
+    b1: rng.normalTensor([8], 0, 0.1, dtype),
+    c2: rng.normalTensor([16, 8, 5, 5], 0, 1 / Math.sqrt(200), dtype),
+    b2: rng.normalTensor([16], 0, 0.1, dtype),
+    w3: rng.normalTensor([256, 10], 0, 1 / 16, dtype),
+    b3: rng.normalTensor([10], 0, 0.1, dtype),
+  };
+  const x = rng.uniformTensor([batch, 1, 28, 28], 0, 1, dtype);
+  const y = labelsFor(rng, batch, 10);
+  const loss = (p: Params): Tensor => {
+    let h = maxPool2d(relu(add(conv2d(x, p.c1!), reshape(p.b1!, [1, 8, 1, 1]))), 2);
+    h = maxPool2d(relu(add(conv2d(h, p.c2!), reshape(p.b2!, [1, 16, 1, 1]))), 2);
+    return crossEntropy(add(matmul(reshape(h, [batch, 256]), p.w3!), p.b3!), y);
+  };
+  return { name: `cnn 8c5-16c5-10 ${dtype} b${batch}`, dtype, params, loss };
+}
+
+// ---------- measuring ----------
+
+let gcFunction: (() => void) | null = null;
+/** Node's gc(), enabled at run time so `npm run bench` needs no --expose-gc flag. */
+function gc(): void {
+  if (gcFunction === null) {
+    setFlagsFromString('--expose-gc');
+    gcFunction = runInNewContext('gc') as () => void;
+  }
+  gcFunction();
+}
+
+const MiB = 1024 * 1024;
+
+interface Timing {
+  msPerCall: number;
+  calls: number;
+  peakRssMiB: number;
+  peakHeapMiB: number;
+}
+
+/** Median time per call over repeated calls filling about `budgetMs`, after warm-up. */
+function time(fn: () => void, budgetMs: number, minCalls = 5): Timing {
+  for (let i = 0; i < 2; i++) fn();
+  gc();
+  const samples: number[] = [];
+  let peakRss = 0, peakHeap = 0;
+  const start = performance.now();
+  while (samples.length < minCalls || performance.now() - start < budgetMs) {
+    const t0 = performance.now();
+    fn();
+    samples.push(performance.now() - t0);
+    const m = process.memoryUsage();
+    peakRss = Math.max(peakRss, m.rss);
+    peakHeap = Math.max(peakHeap, m.heapUsed + m.arrayBuffers);
+    if (samples.length > 10000) break;
+  }
+  samples.sort((a, b) => a - b);
+  return { msPerCall: samples[samples.length >> 1]!, calls: samples.length, peakRssMiB: peakRss / MiB, peakHeapMiB: peakHeap / MiB };
+}
+
+/** A backend that forwards to the CPU and counts floating-point operations. */
+function countingBackend(): { backend: Backend; flops: () => number; reset: () => void } {
+  let flops = 0;
+  const size = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
+  const backend: Backend = {
+    ...cpuBackend,
+    name: 'cpu-flop-count',
+    unary(op, x) { flops += size(x.shape); return cpuBackend.unary(op, x); },
+    binary(op, a, b) { flops += size(a.shape); return cpuBackend.binary(op, a, b); },
+    pow(x, p) { flops += size(x.shape); return cpuBackend.pow(x, p); },
+    where(c, a, b) { flops += size(a.shape); return cpuBackend.where(c, a, b); },
+    reduce(op, x, axes) { flops += size(x.shape); return cpuBackend.reduce(op, x, axes); },
+    matmul(a, b, ta, tb) {
+      const r = a.shape.length;
+      const m = ta ? a.shape[r - 1]! : a.shape[r - 2]!, k = ta ? a.shape[r - 2]! : a.shape[r - 1]!;
+      const n = tb ? b.shape[r - 2]! : b.shape[r - 1]!;
+      flops += 2 * size(a.shape.slice(0, r - 2)) * m * n * k;
+      return cpuBackend.matmul(a, b, ta, tb);
+    },
+    col2im(cols, shape, g) { flops += size(cols.shape); return cpuBackend.col2im(cols, shape, g); },
+  };
+  return { backend, flops: () => flops, reset: () => { flops = 0; } };
+}
+
+/** FLOPs of each function `setup` returns; `setup` runs on the counting backend and builds its tensors there. */
+function countFlops(setup: () => (() => void)[]): number[] {
+  const counter = countingBackend();
+  registerBackend(counter.backend);
+  setBackend(counter.backend.name);
+  try {
+    return setup().map((fn) => {
+      counter.reset();
+      fn();
+      return counter.flops();
+    });
+  } finally {
+    setBackend('cpu');
+  }
+}
+
+// ---------- matmul vs naive ----------
+
+function naiveMatmul(A: Float64Array | Float32Array, B: Float64Array | Float32Array, C: Float64Array | Float32Array, M: number, K: number, N: number): void {
+  for (let i = 0; i < M; i++)
+    for (let j = 0; j < N; j++) {
+      let s = 0;
+      for (let k = 0; k < K; k++) s += A[i * K + k]! * B[k * N + j]!;
+      C[i * N + j] = s;
+    }
+}
+
+interface MatmulRow { shape: string; dtype: DType; engineMs: number; naiveMs: number; engineGflops: number; naiveGflops: number; speedup: number }
+
+function benchMatmul(M: number, K: number, N: number, dtype: DType, budgetMs: number): MatmulRow {
+  const rng = new Rng(1);
+  const a = rng.normalTensor([M, K], 0, 1, dtype), b = rng.normalTensor([K, N], 0, 1, dtype);
+  const A = a.toArray(), B = b.toArray();
+  const C = dtype === 'float64' ? new Float64Array(M * N) : new Float32Array(M * N);
+  const engine = time(() => { matmul(a, b); }, budgetMs, 3);
+  const naive = time(() => naiveMatmul(A, B, C, M, K, N), budgetMs, 3);
+  // the two must agree, or the comparison means nothing
+  const got = matmul(a, b).toArray();
+  let err = 0;
+  for (let i = 0; i < C.length; i++) err = Math.max(err, Math.abs(got[i]! - C[i]!) / (1 + Math.abs(C[i]!)));
+  if (err > (dtype === 'float64' ? 1e-10 : 1e-3)) throw new Error(`bench matmul: engine and naive results differ by ${err}`);
+  const flops = 2 * M * N * K;
+  return {
+    shape: `${M}x${K} · ${K}x${N}`, dtype, engineMs: engine.msPerCall, naiveMs: naive.msPerCall,
+    engineGflops: flops / engine.msPerCall / 1e6, naiveGflops: flops / naive.msPerCall / 1e6,
+    speedup: naive.msPerCall / engine.msPerCall,
+  };
+}
+
+// ---------- memory over many HVPs ----------
+
+interface MemoryRun { workload: string; hvps: number; checkpoints: { hvps: number; heapMiB: number; rssMiB: number; arrayBuffersMiB: number }[]; heapGrowthMiB: number; rssGrowthMiB: number }
+
+function memoryOverHvps(w: Workload, count: number): MemoryRun {
+  const v = Object.fromEntries(Object.entries(w.params).map(([k, t]) => [k, new Rng(7).normalTensor(t.shape, 0, 1, w.dtype)]));
+  const checkpoints: MemoryRun['checkpoints'] = [];
+  const every = Math.max(1, Math.floor(count / 10));
+  const record = (n: number): void => {
+    gc();
+    const m = process.memoryUsage();
+    checkpoints.push({ hvps: n, heapMiB: m.heapUsed / MiB, rssMiB: m.rss / MiB, arrayBuffersMiB: m.arrayBuffers / MiB });
+  };
+  for (let i = 0; i < 20; i++) hvp(w.loss, w.params, v); // warm-up: JIT and allocator settle
+  record(0);
+  for (let i = 1; i <= count; i++) {
+    hvp(w.loss, w.params, v);
+    if (i % every === 0) record(i);
+  }
+  const first = checkpoints[0]!, last = checkpoints[checkpoints.length - 1]!;
+  return { workload: w.name, hvps: count, checkpoints, heapGrowthMiB: last.heapMiB - first.heapMiB, rssGrowthMiB: last.rssMiB - first.rssMiB };
+}
+
+// ---------- the run ----------
+
+interface ModelRow {
+  workload: string; params: number;
+  gradMs: number; hvpMs: number; ratio: number;
+  gradGflops: number; hvpGflops: number; gradMflop: number; hvpMflop: number;
+  peakRssMiB: number; peakHeapMiB: number;
+}
+
+function directionFor(w: Workload): Params {
+  const rng = new Rng(3);
+  return Object.fromEntries(Object.entries(w.params).map(([k, t]) => [k, rng.normalTensor(t.shape, 0, 1, w.dtype)]));
+}
+
+/**
+ * Times grad and hvp of the workload `make()` builds. The workload is built a second time on the
+ * counting backend (a tensor's kernels run on the backend it was created on) to count FLOPs.
+ */
+function benchModel(make: () => Workload, budgetMs: number): ModelRow {
+  const [gradFlops, hvpFlops] = countFlops(() => {
+    const c = make();
+    return [() => { grad(c.loss)(c.params); }, () => { hvp(c.loss, c.params, directionFor(c)); }];
+  });
+  const w = make();
+  const v = directionFor(w);
+  const g = grad(w.loss);
+  const tg = time(() => { g(w.params); }, budgetMs);
+  const th = time(() => { hvp(w.loss, w.params, v); }, budgetMs);
+  return {
+    workload: w.name, params: Object.values(w.params).reduce((n, t) => n + t.size, 0),
+    gradMs: tg.msPerCall, hvpMs: th.msPerCall, ratio: th.msPerCall / tg.msPerCall,
+    gradGflops: gradFlops / tg.msPerCall / 1e6, hvpGflops: hvpFlops / th.msPerCall / 1e6,
+    gradMflop: gradFlops / 1e6, hvpMflop: hvpFlops / 1e6,
+    peakRssMiB: Math.max(tg.peakRssMiB, th.peakRssMiB), peakHeapMiB: Math.max(tg.peakHeapMiB, th.peakHeapMiB),
+  };
+}
+
+const f = (x: number, d = 2): string => x.toFixed(d);
+
+export async function run(args: string[]): Promise<unknown> {
+  const quick = args.includes('--quick');
+  const skipMemory = args.includes('--no-memory');
+  const budget = quick ? 400 : 3000;
+  setBackend('cpu');
+
+  console.log(`node ${process.version}, ${quick ? 'quick' : 'full'} run; times are medians, noisy on a shared machine`);
+  const models: ModelRow[] = [];
+  const makers = [() => mlpWorkload('float64'), () => mlpWorkload('float32'), () => cnnWorkload('float64'), () => cnnWorkload('float32')];
+  for (const make of makers) {
+    models.push(benchModel(make, budget));
+    const r = models[models.length - 1]!;
+    console.log(`  ${r.workload}: grad ${f(r.gradMs)} ms, hvp ${f(r.hvpMs)} ms`);
+  }
+  console.log('\nworkload                       params   grad ms  hvp ms  hvp/grad  grad GF/s  hvp GF/s  peak RSS MiB');
+  for (const r of models) {
+    console.log(`${r.workload.padEnd(30)} ${String(r.params).padStart(6)}  ${f(r.gradMs).padStart(7)} ${f(r.hvpMs).padStart(7)}  ${f(r.ratio).padStart(8)}  ${f(r.gradGflops).padStart(9)} ${f(r.hvpGflops).padStart(9)}  ${f(r.peakRssMiB, 0).padStart(12)}`);
+  }
+
+  const matmuls: MatmulRow[] = [];
+  for (const dtype of ['float64', 'float32'] as const) {
+    matmuls.push(benchMatmul(128, 784, 128, dtype, budget));
+    matmuls.push(benchMatmul(256, 256, 256, dtype, budget));
+  }
+  console.log('\nmatmul                    dtype     engine ms  GF/s   naive ms  GF/s   speed-up');
+  for (const m of matmuls) {
+    console.log(`${m.shape.padEnd(25)} ${m.dtype}  ${f(m.engineMs).padStart(9)} ${f(m.engineGflops).padStart(6)}  ${f(m.naiveMs).padStart(8)} ${f(m.naiveGflops).padStart(6)}  ${f(m.speedup).padStart(7)}×`);
+  }
+
+  let memory: MemoryRun | null = null;
+  if (!skipMemory) {
+    const count = quick ? 1000 : 10000;
+    const w = mlpWorkload('float64', 16);
+    console.log(`\nmemory over ${count} HVPs of ${w.name} (after gc at each checkpoint):`);
+    memory = memoryOverHvps(w, count);
+    for (const c of memory.checkpoints) console.log(`  ${String(c.hvps).padStart(6)} hvps: heap ${f(c.heapMiB, 1)} MiB, array buffers ${f(c.arrayBuffersMiB, 1)} MiB, RSS ${f(c.rssMiB, 1)} MiB`);
+    console.log(`  growth first→last checkpoint: heap ${f(memory.heapGrowthMiB, 2)} MiB, RSS ${f(memory.rssGrowthMiB, 2)} MiB`);
+  }
+
+  const result = { date: new Date().toISOString(), node: process.version, quick, models, matmuls, memory };
+  mkdirSync('bench/results', { recursive: true });
+  writeFileSync('bench/results/engine.json', JSON.stringify(result, null, 2));
+  console.log('\nwrote bench/results/engine.json');
+  return result;
+}
