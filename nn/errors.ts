@@ -1,0 +1,12 @@
+/**
+ * Errors of the nn module. They extend the engine's GiftError, so the CLI reports them as
+ * intended failures (exit code 1) rather than crashes.
+ */
+import { GiftError } from '../engine/errors.js';
+
+/**
+ * A file that is not what it claims to be: a corrupt or truncated IDX or safetensors file, a
+ * header that does not match its data, or weights that do not fit the stored architecture.
+ * The message names the file and the field at fault.
+ */
+export class FormatError extends GiftError {}
