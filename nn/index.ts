@@ -14,3 +14,4 @@ export * from './mnist.js';
 export * from './optim.js';
 export * from './train.js';
 export * from './errors.js';
+export * from './safetensors.js';
