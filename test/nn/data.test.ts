@@ -61,10 +61,10 @@ describe('dataset helpers', () => {
     expect([...shuffled].sort((a, b) => a - b)).toEqual(Array.from({ length: 23 }, (_, i) => i));
     expect(shuffled).toEqual(seen(new Rng(1)));
     expect(shuffled).not.toEqual(seen(new Rng(2)));
-    const b = batches(ds, 5, new Rng(1)).next().value!;
+    const b = [...batches(ds, 5, new Rng(1))][0]!;
     expect(b.x.shape).toEqual([5, 3]);
     expect(Array.from(b.x.toArray())).toEqual(Array.from(subset(ds, b.indices).x.toArray()));
-    expect(Array.from(b.y)).toEqual(Array.from(b.indices, (i) => ds.y[i]!));
+    expect(Array.from(b.y)).toEqual(Array.from(b.indices, (i: number) => ds.y[i]!));
   });
 
   it('stratifiedSplit keeps class proportions and partitions the samples', () => {
@@ -77,7 +77,7 @@ describe('dataset helpers', () => {
   });
 
   it('normalize and reshapeSamples', () => {
-    expect(normalize(small, 1, 2).x.toNested()[1]).toEqual([0, 0]);
+    expect((normalize(small, 1, 2).x.toNested() as number[][])[1]).toEqual([0, 0]);
     expect(reshapeSamples(small, [2, 1]).x.shape).toEqual([5, 2, 1]);
     expect(() => reshapeSamples(small, [3])).toThrow(ShapeError);
   });
