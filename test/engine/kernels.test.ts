@@ -1,0 +1,126 @@
+/**
+ * Backend kernels against plain loops, on every backend under test: matmul with every
+ * transpose flag, ragged sizes and K across the packing block, batched; reductions of strided
+ * views; im2col and col2im as adjoints; stopGradient and cast against their closed forms;
+ * nested transforms against closed-form third derivatives.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import {
+  cast, col2im, exp, grad, hvp, im2col, jvp, matmul, mul, permute, pow, Rng, stopGradient, sum, tanh,
+  tensor, transpose, max, type Tensor,
+} from '../../engine/index.js';
+import { convOutSize } from '../../engine/backend.js';
+import { backendsUnderTest, useBackend } from '../backends.js';
+import { expectClose, valuesIn } from './check.js';
+
+
+function naive(A: ArrayLike<number>, B: ArrayLike<number>, M: number, K: number, N: number): Float64Array {
+  const C = new Float64Array(M * N);
+  for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
+    let s = 0;
+    for (let k = 0; k < K; k++) s += A[i * K + k]! * B[k * N + j]!;
+    C[i * N + j] = s;
+  }
+  return C;
+}
+
+function transposed(A: Float64Array, rows: number, cols: number): Float64Array {
+  const out = new Float64Array(A.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = A[r * cols + c]!;
+  return out;
+}
+
+describe.each(backendsUnderTest())('kernels on $name', (entry) => {
+  let restore: () => void = () => {};
+  beforeEach(() => { restore = useBackend(entry); });
+  afterEach(() => restore());
+  const tol = entry.exact64 ? 1e-12 : 1e-5;
+
+  it('matmul matches a triple loop for every transpose layout, ragged sizes and long K', () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 9 }), fc.constantFrom(1, 3, 4, 7, 255, 256, 257, 600), fc.integer({ min: 1, max: 9 }),
+      fc.boolean(), fc.boolean(), fc.integer(),
+      (M, K, N, ta, tb, seed) => {
+        const rng = new Rng(seed);
+        const A = Float64Array.from(valuesIn('real', M * K, rng), (x) => (entry.exact64 ? x : Math.fround(x)));
+        const B = Float64Array.from(valuesIn('real', K * N, rng), (x) => (entry.exact64 ? x : Math.fround(x)));
+        // store A as Aᵀ when ta, and multiply by transposing back: the engine folds it into flags
+        const a = ta ? transpose(tensor(transposed(A, M, K), [K, M], entry.dtype)) : tensor(A, [M, K], entry.dtype);
+        const b = tb ? transpose(tensor(transposed(B, K, N), [N, K], entry.dtype)) : tensor(B, [K, N], entry.dtype);
+        expectClose(`matmul ${M}×${K}×${N} ta=${ta} tb=${tb}`, matmul(a, b).toArray(), naive(A, B, M, K, N), tol, 1);
+      },
+    ), { numRuns: entry.exact64 ? 40 : 15 });
+  });
+
+  it('batched matmul with a broadcast batch axis', () => {
+    const rng = new Rng(5);
+    const A = valuesIn('real', 3 * 5 * 6, rng), B = valuesIn('real', 6 * 7, rng);
+    const c = matmul(tensor(A, [3, 5, 6], entry.dtype), tensor(B, [1, 6, 7], entry.dtype)).toArray();
+    for (let t = 0; t < 3; t++) {
+      expectClose(`batch ${t}`, c.subarray(t * 35, (t + 1) * 35), naive(A.subarray(t * 30, (t + 1) * 30), B, 5, 6, 7), entry.exact64 ? 1e-12 : 1e-5, 1);
+    }
+  });
+
+  it('reductions of permuted (strided) views', () => {
+    const rng = new Rng(9);
+    const X = valuesIn('real', 2 * 3 * 4, rng);
+    const x = permute(tensor(X, [2, 3, 4], entry.dtype), [2, 0, 1]); // [4, 2, 3]
+    const s = sum(x, [1]).toArray(), m = max(x, [0, 2]).toArray();
+    for (let k = 0; k < 4; k++) for (let j = 0; j < 3; j++) {
+      expect(s[k * 3 + j]).toBeCloseTo(X[0 * 12 + j * 4 + k]! + X[1 * 12 + j * 4 + k]!, 5);
+    }
+    for (let i = 0; i < 2; i++) {
+      let best = -Infinity;
+      for (let j = 0; j < 3; j++) for (let k = 0; k < 4; k++) best = Math.max(best, Math.fround(X[i * 12 + j * 4 + k]!));
+      expect(m[i]).toBeCloseTo(best, 6);
+    }
+  });
+
+  it('im2col and col2im are adjoint: ⟨im2col(x), y⟩ = ⟨x, col2im(y)⟩', () => {
+    fc.assert(fc.property(fc.integer(), (seed) => {
+      const rng = new Rng(seed);
+      const [n, c, h, w] = [1 + rng.int(2), 1 + rng.int(3), 2 + rng.int(5), 2 + rng.int(5)];
+      const g = { kernelH: 1 + rng.int(Math.min(3, h)), kernelW: 1 + rng.int(Math.min(3, w)), stride: 1 + rng.int(2), padding: rng.int(2) };
+      const [oh, ow] = [convOutSize(h, g.kernelH, g.stride, g.padding), convOutSize(w, g.kernelW, g.stride, g.padding)];
+      const x = tensor(valuesIn('real', n * c * h * w, rng), [n, c, h, w], entry.dtype);
+      const y = tensor(valuesIn('real', n * oh * ow * c * g.kernelH * g.kernelW, rng), [n, oh, ow, c * g.kernelH * g.kernelW], entry.dtype);
+      const lhs = sum(mul(im2col(x, g), y)).item(), rhs = sum(mul(x, col2im(y, x.shape, g))).item();
+      expectClose('adjoint', [lhs], [rhs], entry.exact64 ? 1e-12 : 1e-5, 1);
+    }), { numRuns: 25 });
+  });
+
+  it('stopGradient: d/dx Σ x·sg(x) = x and its Hessian is zero', () => {
+    const x = tensor([0.5, -2, 3], [3], entry.dtype);
+    const f = (p: Tensor) => sum(mul(p, stopGradient(p)));
+    expect(Array.from(grad(f)(x).toArray())).toEqual([0.5, -2, 3]);
+    expect(Array.from(hvp(f, x, tensor([1, 1, 1], [3], entry.dtype)).toArray())).toEqual([0, 0, 0]);
+    const [y, dy] = jvp((p: Tensor) => mul(p, stopGradient(p)), x, tensor([1, 1, 1], [3], entry.dtype));
+    expect(Array.from(y.toArray())).toEqual([0.25, 4, 9]);
+    expect(Array.from(dy.toArray())).toEqual([0.5, -2, 3]);
+  });
+
+  it('cast: values round to the target dtype and gradients come back in the source dtype', () => {
+    const other = entry.dtype === 'float64' ? 'float32' : 'float64';
+    const x = tensor([1 / 3, 2], [2], entry.dtype);
+    const g = grad((p: Tensor) => sum(mul(cast(p, other), tensor([3, 5], [2], other))))(x);
+    expect(g.dtype).toBe(entry.dtype);
+    expect(Array.from(g.toArray())).toEqual([3, 5]);
+    expect(cast(x, 'float32').toArray()[0]).toBe(Math.fround(1 / 3));
+  });
+
+  it('nested transforms match closed-form third derivatives', () => {
+    const third = (f: (x: Tensor) => Tensor) => grad((x: Tensor) => sum(grad((y: Tensor) => sum(grad(f)(y)))(x)));
+    const x0 = 0.3;
+    const at = tensor([x0], [1], entry.dtype);
+    const t = Math.tanh(x0);
+    const rel = entry.exact64 ? 1e-12 : 1e-5;
+    // (e^{2x})‴ = 8e^{2x};  (x⁴)‴ = 24x;  tanh‴ = −2(1 − t²)(1 − 3t²)
+    expectClose('exp(2x)', third((x) => sum(exp(mul(x, 2))))(at).toArray(), [8 * Math.exp(2 * x0)], rel, 1);
+    expectClose('x^4', third((x) => sum(pow(x, 4)))(at).toArray(), [24 * x0], rel, 1);
+    expectClose('tanh', third((x) => sum(tanh(x)))(at).toArray(), [-2 * (1 - t * t) * (1 - 3 * t * t)], rel, 1);
+    // forward over reverse over reverse: jvp of the Hessian-vector product of x⁴ is 24x·v·u
+    const [, d3] = jvp((x: Tensor) => hvp((y: Tensor) => sum(pow(y, 4)), x, tensor([2], [1], entry.dtype)), at, tensor([1], [1], entry.dtype));
+    expectClose('jvp of hvp', d3.toArray(), [24 * x0 * 2], rel, 1);
+  });
+});
