@@ -1,0 +1,474 @@
+/**
+ * The gpu.js backend: every kernel of the engine's `Backend` interface as a gpu.js kernel.
+ *
+ * - Data stays on the device: kernels run in pipeline mode and return textures (GL modes) that
+ *   feed the next kernel directly; only `toArray` reads back. In webasm/cpu modes gpu.js hands
+ *   back Float32Arrays instead, with the same code path.
+ * - Kernels are compiled once per operation and cached; shapes are uniforms (see kernels.ts).
+ * - float32 only. gpu.js computes in single precision, so creating or casting to a float64
+ *   tensor on this backend throws a DTypeError that names the op: cast to float32 first, or
+ *   keep float64 work on the CPU backend.
+ * - Memory: a buffer's texture is freed by `dispose()`, by the `tidy` scope that created it, or
+ *   by the garbage collector (a FinalizationRegistry), whichever comes first. Views (reshape)
+ *   share a texture through a reference count.
+ */
+import type { Backend, BinaryOp, Buffer, Conv2dGeometry, UnaryOp } from '../../backend.js';
+import { convOutSize } from '../../backend.js';
+import type { DType, TypedArray } from '../../dtype.js';
+import { DTypeError, ShapeError, ValueError, fmtShape } from '../../errors.js';
+import { sizeOf, stridesOf, type Shape } from '../../shape.js';
+import {
+  createGpu, bestGpuMode, gpuModeSupport, modeOfKernelClass,
+  type GpuJsKernel, type GpuJsTexture, type GpuMode, type KernelArg,
+} from './gpujs.js';
+import * as K from './kernels.js';
+import { trackBuffer, type ScopedBuffer } from './scope.js';
+
+/** Device memory shared by a buffer and its views. */
+class Storage {
+  refs = 1;
+  constructor(readonly value: GpuJsTexture | Float32Array, readonly bytes: number, readonly owner: GpuBackend) {}
+  release(): void {
+    if (--this.refs > 0) return;
+    if (!(this.value instanceof Float32Array)) this.value.delete();
+    this.owner.memory.buffers--;
+    this.owner.memory.bytes -= this.bytes;
+  }
+}
+
+const finalizer = new FinalizationRegistry<Storage>((storage) => storage.release());
+
+/** A GPU buffer: a flat float32 texture (or host array in webasm/cpu modes) and a shape. */
+export class GpuBuffer implements Buffer, ScopedBuffer {
+  readonly dtype: DType = 'float32';
+  private released = false;
+  constructor(readonly shape: Shape, private readonly storage: Storage | null) {
+    if (storage) finalizer.register(this, storage, this);
+    trackBuffer(this);
+  }
+  get size(): number {
+    return sizeOf(this.shape);
+  }
+  /** The kernel argument holding the data; throws if the buffer was disposed. */
+  data(op: string): GpuJsTexture | Float32Array {
+    if (this.released) throw new ValueError(`${op}: a gpu tensor of shape ${fmtShape(this.shape)} was used after dispose()`);
+    return this.storage!.value;
+  }
+  /** A new buffer of another shape over the same storage (reshape is free). */
+  view(shape: Shape): GpuBuffer {
+    if (this.released) throw new ValueError(`reshape: a gpu tensor of shape ${fmtShape(this.shape)} was used after dispose()`);
+    if (this.storage) this.storage.refs++;
+    return new GpuBuffer(shape, this.storage);
+  }
+  get isReleased(): boolean {
+    return this.released;
+  }
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    if (this.storage) {
+      finalizer.unregister(this);
+      this.storage.release();
+    }
+  }
+}
+
+/** What a GPU backend reports about itself. */
+export interface GpuBackendInfo {
+  /** The registered name (`gpu`, `gpu:webasm`, ...). */
+  readonly name: string;
+  /** The mode asked for; `auto` picks the best supported one. */
+  readonly requested: GpuMode | 'auto';
+  /** The mode the instance was created in (null before first use). */
+  readonly mode: GpuMode | null;
+  /** Modes the compiled kernels actually ran in (a gpu.js fallback shows up here). */
+  readonly modesRun: readonly string[];
+  /** Kernels that gpu.js moved to another mode than the instance's, with the mode they ended in. */
+  readonly fallbacks: readonly string[];
+  readonly kernelsCompiled: number;
+  readonly launches: number;
+  /** Live device buffers and their approximate bytes. */
+  readonly liveBuffers: number;
+  readonly liveBytes: number;
+}
+
+const sourceOf = {
+  unary: K.unarySource,
+  binary: K.binarySource,
+};
+
+/**
+ * A Backend running on gpu.js in one mode. The instance is created on first use, so
+ * registering a backend costs nothing.
+ * @example
+ * import { registerBackend, setBackend, setDefaultDType } from 'gift/engine';
+ * registerBackend(new GpuBackend('gpu:webasm', 'webasm'));
+ * setBackend('gpu:webasm'); setDefaultDType('float32');
+ */
+export class GpuBackend implements Backend {
+  readonly memory = { buffers: 0, bytes: 0 };
+  private gpu: ReturnType<typeof createGpu> | null = null;
+  private activeMode: GpuMode | null = null;
+  private readonly kernels = new Map<string, { fn: GpuJsKernel; n: number }>();
+  private readonly modesRun = new Set<string>();
+  private readonly fallbacks: string[] = [];
+  private launches = 0;
+
+  constructor(readonly name: string, readonly requested: GpuMode | 'auto') {}
+
+  /** The gpu.js mode this backend runs in (creates the gpu.js instance if needed). */
+  get mode(): GpuMode {
+    this.instance();
+    return this.activeMode!;
+  }
+
+  info(): GpuBackendInfo {
+    return {
+      name: this.name, requested: this.requested, mode: this.activeMode,
+      modesRun: [...this.modesRun], fallbacks: [...this.fallbacks],
+      kernelsCompiled: this.kernels.size, launches: this.launches,
+      liveBuffers: this.memory.buffers, liveBytes: this.memory.bytes,
+    };
+  }
+
+  /** Frees every compiled kernel and the gpu.js instance (buffers already made stay readable only in webasm/cpu modes). */
+  async destroy(): Promise<void> {
+    for (const { fn } of this.kernels.values()) fn.destroy();
+    this.kernels.clear();
+    const gpu = this.gpu;
+    this.gpu = null;
+    if (gpu) await gpu.destroy();
+  }
+
+  private instance(): ReturnType<typeof createGpu> {
+    if (this.gpu === null) {
+      const mode = this.requested === 'auto' ? bestGpuMode() : this.requested;
+      if (!gpuModeSupport()[mode]) throw new ValueError(`gpu backend '${this.name}': gpu.js mode '${mode}' is not supported in this process`);
+      this.gpu = createGpu(mode);
+      this.activeMode = mode;
+    }
+    return this.gpu;
+  }
+
+  private kernel(key: string, source: string): { fn: GpuJsKernel; n: number } {
+    let entry = this.kernels.get(key);
+    if (!entry) {
+      const fn = this.instance().createKernel(source, {
+        output: [1], pipeline: true, immutable: true, precision: 'single', tactic: 'precision',
+        dynamicOutput: true, dynamicArguments: true, loopMaxIterations: K.MAX_ELEMENTS,
+      });
+      entry = { fn, n: 1 };
+      this.kernels.set(key, entry);
+    }
+    return entry;
+  }
+
+  /** Runs a cached kernel over `n` threads and wraps its output. */
+  private run(op: string, key: string, source: string, shape: Shape, args: KernelArg[]): GpuBuffer {
+    const n = sizeOf(shape);
+    checkSize(op, shape);
+    if (n === 0) return new GpuBuffer(shape, null);
+    const entry = this.kernel(key, source);
+    if (entry.n !== n) {
+      entry.fn.setOutput([n]);
+      entry.n = n;
+    }
+    const out = entry.fn(...args);
+    this.launches++;
+    this.noteMode(key, entry.fn);
+    return this.wrap(out, shape);
+  }
+
+  private noteMode(key: string, fn: GpuJsKernel): void {
+    const mode = modeOfKernelClass(fn.kernel?.constructor.name ?? '');
+    if (!this.modesRun.has(mode)) {
+      this.modesRun.add(mode);
+      if (mode !== this.activeMode) this.fallbacks.push(`${key.split('|')[0]} → ${mode}`);
+    }
+  }
+
+  private wrap(out: GpuJsTexture | Float32Array, shape: Shape): GpuBuffer {
+    const bytes = out instanceof Float32Array ? out.byteLength : textureBytes(out);
+    this.memory.buffers++;
+    this.memory.bytes += bytes;
+    return new GpuBuffer(shape, new Storage(out, bytes, this));
+  }
+
+  private float32(op: string, dtype: DType, shape: Shape): void {
+    if (dtype !== 'float32') {
+      throw new DTypeError(
+        `${op}: the gpu backend ('${this.name}') holds float32 tensors only, got ${dtype} ${fmtShape(shape)}; ` +
+        `gpu.js computes in single precision. Create float32 tensors (setDefaultDType('float32') or cast(x, 'float32')) ` +
+        `or keep float64 work on the CPU backend (setBackend('cpu'))`,
+      );
+    }
+  }
+
+  private buf(op: string, x: Buffer): GpuJsTexture | Float32Array {
+    if (!(x instanceof GpuBuffer)) throw new ValueError(`${op}: buffer of shape ${fmtShape(x.shape)} does not belong to the gpu backend`);
+    return x.data(op);
+  }
+
+  // ---- upload, download, memory ----
+
+  fromArray(values: ArrayLike<number>, shape: Shape, dtype: DType): Buffer {
+    this.float32('fromArray', dtype, shape);
+    checkSize('fromArray', shape);
+    const n = sizeOf(shape);
+    const host = values instanceof Float32Array && values.length === n ? values : Float32Array.from({ length: n }, (_, i) => values[i]!);
+    return this.run('fromArray', 'copy', K.copySource, shape, [host]);
+  }
+
+  toArray(x: Buffer): TypedArray {
+    const b = x as GpuBuffer;
+    const n = sizeOf(x.shape);
+    if (n === 0) return new Float32Array(0);
+    const data = this.buf('toArray', b);
+    const flat = data instanceof Float32Array ? data : data.toArray();
+    if (!(flat instanceof Float32Array)) return Float32Array.from(flat as ArrayLike<number>).subarray(0, n);
+    return flat.slice(0, n);
+  }
+
+  dispose(x: Buffer): void {
+    if (x instanceof GpuBuffer) x.release();
+  }
+
+  fill(shape: Shape, dtype: DType, value: number): Buffer {
+    this.float32('fill', dtype, shape);
+    return this.run('fill', 'fill', K.fillSource, shape, [value]);
+  }
+
+  // ---- elementwise ----
+
+  unary(op: UnaryOp, x: Buffer): Buffer {
+    return this.run(op, `unary|${op}`, sourceOf.unary(op), x.shape, [this.buf(op, x)]);
+  }
+
+  binary(op: BinaryOp, a: Buffer, b: Buffer): Buffer {
+    sameShapes(op, a, b);
+    return this.run(op, `binary|${op}`, sourceOf.binary(op), a.shape, [this.buf(op, a), this.buf(op, b)]);
+  }
+
+  pow(x: Buffer, p: number): Buffer {
+    return this.run('pow', 'pow', K.powSource, x.shape, [this.buf('pow', x), p]);
+  }
+
+  where(cond: Buffer, a: Buffer, b: Buffer): Buffer {
+    sameShapes('where', cond, a);
+    sameShapes('where', a, b);
+    return this.run('where', 'where', K.whereSource, a.shape, [this.buf('where', cond), this.buf('where', a), this.buf('where', b)]);
+  }
+
+  cast(x: Buffer, dtype: DType): Buffer {
+    this.float32('cast', dtype, x.shape);
+    return (x as GpuBuffer).view(x.shape);
+  }
+
+  // ---- reductions and matmul ----
+
+  reduce(op: 'sum' | 'max', x: Buffer, axes: readonly number[]): Buffer {
+    const rank = x.shape.length;
+    const kept = [...Array(rank).keys()].filter((i) => !axes.includes(i));
+    const outShape = kept.map((i) => x.shape[i]!);
+    const inner = sizeOf(axes.map((i) => x.shape[i]!));
+    const outer = sizeOf(outShape);
+    if (inner === 0) {
+      if (op === 'max') throw new ShapeError(`max: cannot reduce an empty axis of ${fmtShape(x.shape)}`);
+      return this.fill(outShape, 'float32', 0);
+    }
+    // Reduced axes last and contiguous: a free view when they already are, else one gather.
+    const trailing = axes.every((a, i) => a === rank - axes.length + i);
+    const rows = trailing ? (x as GpuBuffer) : (this.permute(x, [...kept, ...axes]) as GpuBuffer);
+    let out: GpuBuffer;
+    // Long rows are cut into ~√inner segments so many threads share the work.
+    if (inner > 1024) {
+      const seg = Math.ceil(Math.sqrt(inner));
+      const segments = Math.ceil(inner / seg);
+      const partial = this.run(op, `reduce|${op}`, K.reduceSource(op), [outer, segments], [rows.data(op), inner, seg, segments]);
+      out = this.run(op, `reduce|${op}`, K.reduceSource(op), outShape, [partial.data(op), segments, segments, 1]);
+      partial.release();
+    } else {
+      out = this.run(op, `reduce|${op}`, K.reduceSource(op), outShape, [rows.data(op), inner, inner, 1]);
+    }
+    if (rows !== x) rows.release();
+    return out;
+  }
+
+  matmul(a: Buffer, b: Buffer, transA: boolean, transB: boolean): Buffer {
+    const ra = a.shape.length;
+    if (ra < 2 || b.shape.length !== ra) throw new ShapeError(`matmul: operands ${fmtShape(a.shape)} and ${fmtShape(b.shape)} need equal ranks ≥ 2`);
+    const batchShape = a.shape.slice(0, ra - 2);
+    const [aR, aC] = [a.shape[ra - 2]!, a.shape[ra - 1]!];
+    const [bR, bC] = [b.shape[ra - 2]!, b.shape[ra - 1]!];
+    const M = transA ? aC : aR, Ka = transA ? aR : aC, Kb = transB ? bC : bR, N = transB ? bR : bC;
+    if (Ka !== Kb) throw new ShapeError(`matmul: inner dimensions differ: ${fmtShape(a.shape)} and ${fmtShape(b.shape)} (transA=${transA}, transB=${transB})`);
+    const outShape = [...batchShape, M, N];
+    if (Ka === 0) return this.fill(outShape, 'float32', 0);
+    const sAm = transA ? 1 : Ka, sAk = transA ? M : 1;
+    const sBk = transB ? 1 : N, sBn = transB ? Ka : 1;
+    return this.run('matmul', 'matmul', K.matmulSource, outShape, [
+      this.buf('matmul', a), this.buf('matmul', b), M, N, Ka, sAm, sAk, sBk, sBn, M * Ka, Ka * N,
+    ]);
+  }
+
+  // ---- layout ----
+
+  reshape(x: Buffer, shape: Shape): Buffer {
+    if (sizeOf(shape) !== sizeOf(x.shape)) throw new ShapeError(`reshape: cannot view ${fmtShape(x.shape)} as ${fmtShape(shape)}`);
+    return (x as GpuBuffer).view(shape);
+  }
+
+  permute(x: Buffer, perm: readonly number[]): Buffer {
+    const strides = stridesOf(x.shape);
+    const outShape = perm.map((p) => x.shape[p]!);
+    return this.strided('permute', x, 0, outShape, perm.map((p) => strides[p]!));
+  }
+
+  broadcastTo(x: Buffer, shape: Shape): Buffer {
+    const strides = stridesOf(x.shape);
+    const lead = shape.length - x.shape.length;
+    const s = shape.map((_, i) => (i < lead || x.shape[i - lead] === 1 ? 0 : strides[i - lead]!));
+    return this.strided('broadcastTo', x, 0, shape, s);
+  }
+
+  slice(x: Buffer, begin: readonly number[], size: readonly number[]): Buffer {
+    const strides = stridesOf(x.shape);
+    const offset = begin.reduce((acc, b, i) => acc + b * strides[i]!, 0);
+    return this.strided('slice', x, offset, size, strides);
+  }
+
+  /** out[i] = x[offset + Σ index_k · strides_k] over `shape`, with axes coalesced to fit MAX_RANK. */
+  private strided(op: string, x: Buffer, offset: number, shape: Shape, strides: readonly number[]): GpuBuffer {
+    const [dims, s] = coalesce(shape, strides);
+    if (dims.length > K.MAX_RANK) throw new ShapeError(`${op}: the gpu backend handles at most ${K.MAX_RANK} non-mergeable axes, got shape ${fmtShape(shape)}`);
+    while (dims.length < K.MAX_RANK) {
+      dims.unshift(1);
+      s.unshift(0);
+    }
+    if (sizeOf(shape) === 0) return new GpuBuffer(shape, null);
+    return this.run(op, 'strided', K.stridedSource, shape, [this.buf(op, x), offset, ...dims, ...s]);
+  }
+
+  pad(x: Buffer, before: readonly number[], after: readonly number[]): Buffer {
+    const rank = x.shape.length;
+    const outShape = x.shape.map((d, i) => d + before[i]! + after[i]!);
+    if (rank > K.MAX_RANK) throw new ShapeError(`pad: the gpu backend pads at most ${K.MAX_RANK} axes, got ${fmtShape(x.shape)}`);
+    const lead = K.MAX_RANK - rank;
+    const o = [...Array(lead).fill(1), ...outShape];
+    const b = [...Array(lead).fill(0), ...before];
+    const n = [...Array(lead).fill(1), ...x.shape];
+    if (sizeOf(x.shape) === 0) return this.fill(outShape, 'float32', 0);
+    return this.run('pad', 'pad', K.padSource, outShape, [this.buf('pad', x), ...o, ...b, ...n]);
+  }
+
+  concat(xs: readonly Buffer[], axis: number): Buffer {
+    const nonEmpty = xs.filter((x) => sizeOf(x.shape) > 0);
+    const outShape = [...xs[0]!.shape];
+    outShape[axis] = xs.reduce((s, x) => s + x.shape[axis]!, 0);
+    if (nonEmpty.length === 0) return new GpuBuffer(outShape, null);
+    if (nonEmpty.length === 1) return (nonEmpty[0] as GpuBuffer).view(outShape);
+    // Pairwise in a balanced tree: every element is copied about log2(k) times.
+    const inputs = new Set<Buffer>(nonEmpty);
+    let level = nonEmpty as GpuBuffer[];
+    while (level.length > 1) {
+      const next: GpuBuffer[] = [];
+      for (let i = 0; i < level.length; i += 2) {
+        if (i + 1 === level.length) { next.push(level[i]!); continue; }
+        next.push(this.concat2(level[i]!, level[i + 1]!, axis));
+        for (const done of [level[i]!, level[i + 1]!]) if (!inputs.has(done)) done.release();
+      }
+      level = next;
+    }
+    return level[0]!;
+  }
+
+  private concat2(a: GpuBuffer, b: GpuBuffer, axis: number): GpuBuffer {
+    const inner = sizeOf(a.shape.slice(axis + 1));
+    const la = a.shape[axis]!, lb = b.shape[axis]!;
+    const shape = [...a.shape];
+    shape[axis] = la + lb;
+    return this.run('concat', 'concat', K.concatSource, shape, [a.data('concat'), b.data('concat'), la, lb, inner]);
+  }
+
+  // ---- gathers ----
+
+  gather(x: Buffer, labels: Int32Array): Buffer {
+    const [n, c] = x.shape as [number, number];
+    if (n === 0) return new GpuBuffer([0], null);
+    const l = this.labels(labels);
+    const out = this.run('gather', 'gather', K.gatherSource, [n], [this.buf('gather', x), l.data('gather'), c]);
+    l.release();
+    return out;
+  }
+
+  scatter(v: Buffer, labels: Int32Array, classes: number): Buffer {
+    const n = v.shape[0]!;
+    if (n === 0 || classes === 0) return new GpuBuffer([n, classes], null);
+    const l = this.labels(labels);
+    const out = this.run('scatter', 'scatter', K.scatterSource, [n, classes], [this.buf('scatter', v), l.data('scatter'), classes]);
+    l.release();
+    return out;
+  }
+
+  /** Labels go up as a float texture: integers below 2^24 are exact in float32. */
+  private labels(labels: Int32Array): GpuBuffer {
+    return this.run('labels', 'copy', K.copySource, [labels.length], [Float32Array.from(labels)]);
+  }
+
+  im2col(x: Buffer, g: Conv2dGeometry): Buffer {
+    const [n, c, h, w] = x.shape as [number, number, number, number];
+    const { kernelH: kh, kernelW: kw, stride, padding } = g;
+    const oh = convOutSize(h, kh, stride, padding), ow = convOutSize(w, kw, stride, padding);
+    return this.run('im2col', 'im2col', K.im2colSource, [n, oh, ow, c * kh * kw], [
+      this.buf('im2col', x), c, h, w, kh, kw, stride, padding, oh, ow,
+    ]);
+  }
+
+  col2im(cols: Buffer, imageShape: Shape, g: Conv2dGeometry): Buffer {
+    const [, c, h, w] = imageShape as [number, number, number, number];
+    const { kernelH: kh, kernelW: kw, stride, padding } = g;
+    const oh = convOutSize(h, kh, stride, padding), ow = convOutSize(w, kw, stride, padding);
+    return this.run('col2im', 'col2im', K.col2imSource, imageShape, [
+      this.buf('col2im', cols), c, h, w, kh, kw, stride, padding, oh, ow,
+    ]);
+  }
+}
+
+function checkSize(op: string, shape: Shape): void {
+  if (sizeOf(shape) > K.MAX_ELEMENTS) {
+    throw new ShapeError(`${op}: ${fmtShape(shape)} has ${sizeOf(shape)} elements; the gpu backend's float32 index arithmetic allows at most 2^24 per tensor`);
+  }
+}
+
+function sameShapes(op: string, a: Buffer, b: Buffer): void {
+  if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
+    throw new ShapeError(`${op}: the gpu kernel expects equal shapes, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
+  }
+}
+
+/** Bytes of an RGBA float32 texture (gpu.js stores one value per texel in single precision). */
+function textureBytes(t: GpuJsTexture): number {
+  const size = t.size;
+  return (size[0] ?? 1) * (size[1] ?? 1) * 16;
+}
+
+/**
+ * Merges neighbouring axes that address memory as one (stride_k = stride_{k+1}·dim_{k+1}) and
+ * drops size-1 axes, so a strided gather needs as few axes as possible.
+ */
+export function coalesce(shape: Shape, strides: readonly number[]): [number[], number[]] {
+  const dims: number[] = [], s: number[] = [];
+  for (let i = 0; i < shape.length; i++) {
+    if (shape[i] === 1) continue;
+    const last = dims.length - 1;
+    if (last >= 0 && s[last] === strides[i]! * shape[i]!) {
+      dims[last] = dims[last]! * shape[i]!;
+      s[last] = strides[i]!;
+    } else {
+      dims.push(shape[i]!);
+      s.push(strides[i]!);
+    }
+  }
+  if (dims.length === 0) return [[1], [0]];
+  return [dims, s];
+}
