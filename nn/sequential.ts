@@ -6,7 +6,7 @@
  * `state_dict` order (module order, weight before bias), and the names are PyTorch's: `0.weight`,
  * `0.bias`, `2.weight`, ... `parameterLayout()` says where each layer's block sits in θ.
  */
-import { ShapeError, ValueError, fmtShape, type DType, type Rng, type Tensor } from '../engine/index.js';
+import { DTypeError, ShapeError, ValueError, fmtShape, type DType, type Rng, type Tensor } from '../engine/index.js';
 import {
   Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sigmoid, Softplus, Tanh, layerFromSpec,
   type Layer, type LayerParams, type LayerSpec, type WeightBias,
@@ -84,6 +84,7 @@ export class Sequential {
   /** The network's output for a batch `x` (first axis = samples). */
   apply(params: Params, x: Tensor): Tensor {
     this.checkStructure(params);
+    this.checkDType(params, x);
     let h = x;
     this.layers.forEach((layer, i) => (h = layer.apply(params[i]!, h)));
     return h;
@@ -92,6 +93,7 @@ export class Sequential {
   /** The output and every layer's output (GIF scores parameters by the Linear/Conv2d outputs). */
   applyWithOutputs(params: Params, x: Tensor): ForwardOutputs {
     this.checkStructure(params);
+    this.checkDType(params, x);
     const layerOutputs: Tensor[] = [];
     let h = x;
     this.layers.forEach((layer, i) => {
@@ -154,6 +156,14 @@ export class Sequential {
         if (t.rank !== shape.length || !t.shape.every((d, k) => d === shape[k])) {
           throw new ShapeError(`parameter ${name} has shape ${fmtShape(t.shape)}, the architecture needs ${fmtShape(shape)}`);
         }
+      }
+    }
+  }
+
+  private checkDType(params: Params, x: Tensor): void {
+    for (const [i, p] of params.entries()) {
+      if ('weight' in p && p.weight.dtype !== x.dtype) {
+        throw new DTypeError(`Sequential: input is ${x.dtype} but layer ${i}'s parameters are ${p.weight.dtype}; convert the data (withDType) or the parameters`);
       }
     }
   }

@@ -4,8 +4,8 @@
  * (one shuffling Rng, a fixed order of floating-point operations, no threads).
  */
 import cliProgress from 'cli-progress';
-import { NonFiniteError, Rng, ShapeError, ValueError, fmtShape, valueAndGrad, type Tensor } from '../engine/index.js';
-import { batches, gatherRows, size, type Dataset } from './data.js';
+import { NonFiniteError, Rng, ShapeError, ValueError, fmtShape, valueAndGrad, type DType, type Tensor } from '../engine/index.js';
+import { batches, gatherRows, size, withDType, type Dataset } from './data.js';
 import { crossEntropy, objective, type LabelLoss } from './losses.js';
 import { Adam, Sgd, constantLr, cosineLr, type LrSchedule, type Optimizer } from './optim.js';
 import type { Params, Sequential } from './sequential.js';
@@ -109,7 +109,7 @@ class Progress {
 
 /**
  * Trains `net` from `params` on `data` with seeded mini-batch SGD (or Adam), minimising
- * mean loss + (wd/2)‖θ‖². Throws a NonFiniteError if the loss becomes NaN/Inf (lower the rate).
+ * mean loss + (wd/2)‖θ‖². Data in another dtype than the parameters is converted first. Throws a NonFiniteError if the loss becomes NaN/Inf (lower the rate).
  * @example
  * const net = mlp();
  * const { train: trainSet, test } = loadMnist({ dtype: 'float32' });
@@ -123,6 +123,9 @@ export function train(net: Sequential, params: Params, data: Dataset, options: T
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new ValueError(`train: batch size must be a positive integer, got ${batchSize}`);
   if (size(data) === 0) throw new ValueError('train: the training set is empty');
   net.checkParams(params);
+  const dtype = paramsDType(params);
+  data = withDType(data, dtype);
+  const validation = options.validation ? withDType(options.validation, dtype) : undefined;
   const optimizer = makeOptimizer(options);
   const schedule = makeSchedule(options, optimizer.lr, epochs);
   const L = objective(net, { weightDecay: options.weightDecay ?? 0, loss: options.loss ?? crossEntropy });
@@ -131,7 +134,7 @@ export function train(net: Sequential, params: Params, data: Dataset, options: T
   const mode = options.progress ?? 'auto';
   const progress = new Progress(mode === 'auto' ? (process.stdout.isTTY ? 'bar' : 'lines') : mode, epochs, Math.ceil(size(data) / batchSize));
   const stop = options.earlyStopping;
-  if (stop && !options.validation) throw new ValueError('train: early stopping needs a validation set');
+  if (stop && !validation) throw new ValueError('train: early stopping needs a validation set');
   if (stop && (!Number.isInteger(stop.patience) || stop.patience < 1)) throw new ValueError(`train: early stopping patience must be a positive integer, got ${stop.patience}`);
 
   const history: EpochRecord[] = [];
@@ -157,8 +160,8 @@ export function train(net: Sequential, params: Params, data: Dataset, options: T
       progress.update(stepIndex, total / seen, seen / ((performance.now() - started) / 1000));
     }
     let record: EpochRecord = { epoch, lr, trainLoss: total / seen, seconds: 0 };
-    if (options.validation) {
-      const v = evaluate(net, current, options.validation, { loss: options.loss });
+    if (validation) {
+      const v = evaluate(net, current, validation, { loss: options.loss });
       record = { ...record, validationLoss: v.loss, validationAccuracy: v.accuracy };
     }
     record = { ...record, seconds: (performance.now() - started) / 1000 };
@@ -175,6 +178,12 @@ export function train(net: Sequential, params: Params, data: Dataset, options: T
   }
   const restore = stop && (stop.restoreBest ?? true) && best.epoch >= 0;
   return { params: restore ? best.params : current, history, stoppedEarly, bestEpoch: restore ? best.epoch : history.length - 1 };
+}
+
+/** The dtype of a network's parameters (float64 for a network without any). */
+function paramsDType(params: Params): DType {
+  for (const p of params) if ('weight' in p) return p.weight.dtype;
+  return 'float64';
 }
 
 /** The index of each row's largest entry, for outputs [N, C] (first one on ties). @example argmaxRows(logits) */
@@ -195,10 +204,12 @@ export function argmaxRows(outputs: Tensor): Int32Array {
 function forEachBatch(net: Sequential, params: Params, x: Tensor, batchSize: number, f: (out: Tensor, start: number) => void): void {
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new ValueError(`batch size must be a positive integer, got ${batchSize}`);
   const n = x.shape[0]!;
+  const dtype = paramsDType(params);
   const values = x.toArray();
   for (let start = 0; start < n; start += batchSize) {
     const idx = Int32Array.from({ length: Math.min(batchSize, n - start) }, (_, k) => start + k);
-    f(net.apply(params, n <= batchSize ? x : gatherRows(values, x.shape.slice(1), idx, x.dtype)), start);
+    // rows are copied in the parameters' dtype, so float64 data runs through a float32 net
+    f(net.apply(params, n <= batchSize && x.dtype === dtype ? x : gatherRows(values, x.shape.slice(1), idx, dtype)), start);
   }
 }
 

@@ -215,5 +215,6 @@ describe('Sequential', () => {
     const other = mlp([4, 5, 2]).init(new Rng(0), 'float64');
     expect(() => net.checkParams(other)).toThrow(/0\.weight has shape \[5, 4\]/);
     expect(() => net.apply(other.slice(0, 2), tensor([[1, 2, 3, 4]]))).toThrow(ValueError);
+    expect(() => net.apply(net.init(new Rng(0), 'float32'), tensor([[1, 2, 3, 4]]))).toThrow(/input is float64 but layer 0's parameters are float32/);
   });
 });
