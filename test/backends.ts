@@ -7,6 +7,7 @@
  * bounds that single precision can meet.
  */
 import { getDefaultDType, setBackend, setDefaultDType, findBackend, type DType } from '../engine/index.js';
+import { bestGpuMode } from '../engine/backends/gpu/index.js';
 
 export interface BackendUnderTest {
   /** A label for test titles, e.g. `cpu float64`. */
@@ -33,7 +34,13 @@ const entries: BackendUnderTest[] = [
   },
   {
     name: 'cpu float32', backend: 'cpu', dtype: 'float32',
-    rtolFiniteDiff: 1e-3, rtolHvpFiniteDiff: 3e-3, rtolExact: 1e-3, fdStep: 1e-5, exact64: false,
+    rtolFiniteDiff: 2e-3, rtolHvpFiniteDiff: 5e-3, rtolExact: 3e-3, fdStep: 1e-5, exact64: false,
+  },
+  // The gpu.js backend in the best mode this process has (headlessgl under xvfb-run with `gl`
+  // built, else webasm): float32, with GLSL's transcendentals a few ulps off correctly rounded.
+  {
+    name: `gpu float32 (${bestGpuMode()})`, backend: 'gpu', dtype: 'float32',
+    rtolFiniteDiff: 3e-3, rtolHvpFiniteDiff: 7e-3, rtolExact: 5e-3, fdStep: 1e-5, exact64: false,
   },
 ];
 
