@@ -171,11 +171,31 @@ describe.each(modesUnderTest)('gpu.js kernels in %s mode match the CPU backend',
     compare('col2im', [[randoms(sizeOf(cols), 18), cols]], (b, [t]) => b.col2im(t!, x, g), 1e-6, 1e-6);
   });
 
-  it('rejects float64 with a DTypeError naming the op and the fix', () => {
-    expect(() => gpu.fromArray([1, 2], [2], 'float64')).toThrow(DTypeError);
-    expect(() => gpu.fromArray([1, 2], [2], 'float64')).toThrow(/fromArray.*float32 tensors only.*float64 \[2\].*CPU backend/);
-    expect(() => gpu.fill([2], 'float64', 0)).toThrow(/fill/);
-    expect(() => gpu.cast(gpu.fromArray([1], [1], 'float32'), 'float64')).toThrow(/cast.*float64/);
+  it('keeps float64 exact on the CPU backend by default, and casts across', () => {
+    const b = gpu as GpuBackend;
+    const v = Float64Array.from(randoms(12, 19), (x) => x / 3);
+    const x = b.fromArray(v, [3, 4], 'float64');
+    expect(x.dtype).toBe('float64');
+    const want = cpuBackend.toArray(cpuBackend.matmul(cpuBackend.fromArray(v, [3, 4], 'float64'), cpuBackend.fromArray(v, [3, 4], 'float64'), false, true));
+    expect(b.toArray(b.matmul(x, x, false, true))).toEqual(want); // bit for bit: float64 arithmetic
+    const down = b.cast(x, 'float32');
+    expect(down.dtype).toBe('float32');
+    expect(b.toArray(down)).toEqual(Float32Array.from(v));
+    expect(b.toArray(b.cast(down, 'float64'))).toEqual(Float64Array.from(Float32Array.from(v)));
+    expect(b.info().float64Ops).toBeGreaterThan(0);
+  });
+
+  it("rejects float64 with a DTypeError naming the op under the 'error' policy", () => {
+    const b = gpu as GpuBackend;
+    b.float64Policy = 'error';
+    try {
+      expect(() => b.fromArray([1, 2], [2], 'float64')).toThrow(DTypeError);
+      expect(() => b.fromArray([1, 2], [2], 'float64')).toThrow(/fromArray.*float32 only, got float64 \[2\].*CPU backend/);
+      expect(() => b.fill([2], 'float64', 0)).toThrow(/^fill:/);
+      expect(() => b.cast(b.fromArray([1], [1], 'float32'), 'float64')).toThrow(/^cast:.*float64/);
+    } finally {
+      b.float64Policy = 'cpu';
+    }
   });
 
   it('refuses a disposed buffer with a typed error', () => {

@@ -5,9 +5,9 @@
  *   feed the next kernel directly; only `toArray` reads back. In webasm/cpu modes gpu.js hands
  *   back Float32Arrays instead, with the same code path.
  * - Kernels are compiled once per operation and cached; shapes are uniforms (see kernels.ts).
- * - float32 only. gpu.js computes in single precision, so creating or casting to a float64
- *   tensor on this backend throws a DTypeError that names the op: cast to float32 first, or
- *   keep float64 work on the CPU backend.
+ * - float32 on the device. gpu.js computes in single precision only, so float64 tensors of this
+ *   backend are CPU buffers computed by the CPU backend (exact), or a DTypeError naming the op
+ *   under `float64Policy = 'error'`; see `Float64Policy`.
  * - Memory: a buffer's texture is freed by `dispose()`, by the `tidy` scope that created it, or
  *   by the garbage collector (a FinalizationRegistry), whichever comes first. Views (reshape)
  *   share a texture through a reference count.
@@ -17,6 +17,7 @@ import { convOutSize } from '../../backend.js';
 import type { DType, TypedArray } from '../../dtype.js';
 import { DTypeError, ShapeError, ValueError, fmtShape } from '../../errors.js';
 import { sizeOf, stridesOf, type Shape } from '../../shape.js';
+import { CpuBuffer, cpuBackend } from '../cpu.js';
 import {
   createGpu, bestGpuMode, gpuModeSupport, modeOfKernelClass,
   type GpuJsKernel, type GpuJsTexture, type GpuMode, type KernelArg,
@@ -73,6 +74,15 @@ export class GpuBuffer implements Buffer, ScopedBuffer {
   }
 }
 
+/**
+ * The float64 rule. gpu.js computes in float32 only, so a float64 tensor created on a gpu
+ * backend is held by the CPU backend and its ops run there, in exact float64 ('cpu', the
+ * default: mixed programs keep working, `info().float64Ops` counts them); 'error' makes any
+ * float64 tensor on the gpu backend a DTypeError that names the op, for code that must not
+ * silently leave the GPU.
+ */
+export type Float64Policy = 'cpu' | 'error';
+
 /** What a GPU backend reports about itself. */
 export interface GpuBackendInfo {
   /** The registered name (`gpu`, `gpu:webasm`, ...). */
@@ -87,6 +97,8 @@ export interface GpuBackendInfo {
   readonly fallbacks: readonly string[];
   readonly kernelsCompiled: number;
   readonly launches: number;
+  /** Operations on float64 tensors, which ran on the CPU backend (see `Float64Policy`). */
+  readonly float64Ops: number;
   /** Live device buffers and their approximate bytes. */
   readonly liveBuffers: number;
   readonly liveBytes: number;
@@ -113,6 +125,9 @@ export class GpuBackend implements Backend {
   private readonly modesRun = new Set<string>();
   private readonly fallbacks: string[] = [];
   private launches = 0;
+  private float64Ops = 0;
+  /** What float64 tensors do on this backend: live on the CPU backend ('cpu'), or throw ('error'). */
+  float64Policy: Float64Policy = 'cpu';
 
   constructor(readonly name: string, readonly requested: GpuMode | 'auto') {}
 
@@ -126,7 +141,7 @@ export class GpuBackend implements Backend {
     return {
       name: this.name, requested: this.requested, mode: this.activeMode,
       modesRun: [...this.modesRun], fallbacks: [...this.fallbacks],
-      kernelsCompiled: this.kernels.size, launches: this.launches,
+      kernelsCompiled: this.kernels.size, launches: this.launches, float64Ops: this.float64Ops,
       liveBuffers: this.memory.buffers, liveBytes: this.memory.bytes,
     };
   }
@@ -194,14 +209,25 @@ export class GpuBackend implements Backend {
     return new GpuBuffer(shape, new Storage(out, bytes, this));
   }
 
-  private float32(op: string, dtype: DType, shape: Shape): void {
-    if (dtype !== 'float32') {
+  /**
+   * The float64 rule: float64 buffers of this backend are CPU buffers and their ops run on the
+   * CPU backend, exactly — or, under the 'error' policy, a DTypeError naming the op.
+   */
+  private host(op: string, shape?: Shape): Backend {
+    if (this.float64Policy === 'error') {
       throw new DTypeError(
-        `${op}: the gpu backend ('${this.name}') holds float32 tensors only, got ${dtype} ${fmtShape(shape)}; ` +
-        `gpu.js computes in single precision. Create float32 tensors (setDefaultDType('float32') or cast(x, 'float32')) ` +
-        `or keep float64 work on the CPU backend (setBackend('cpu'))`,
+        `${op}: the gpu backend ('${this.name}') computes in float32 only, got float64${shape ? ` ${fmtShape(shape)}` : ''}; ` +
+        `gpu.js has no double precision. Create float32 tensors (setDefaultDType('float32') or cast(x, 'float32')), ` +
+        `keep float64 work on the CPU backend (setBackend('cpu')), or allow CPU fallback (setFloat64Policy('cpu'))`,
       );
     }
+    this.float64Ops++;
+    return cpuBackend;
+  }
+
+  /** A condition mask as a CPU buffer (for a float64 where). */
+  private toHost(x: Buffer): Buffer {
+    return x instanceof CpuBuffer ? x : cpuBackend.fromArray(this.toArray(x), x.shape, x.dtype);
   }
 
   private buf(op: string, x: Buffer): GpuJsTexture | Float32Array {
@@ -212,7 +238,7 @@ export class GpuBackend implements Backend {
   // ---- upload, download, memory ----
 
   fromArray(values: ArrayLike<number>, shape: Shape, dtype: DType): Buffer {
-    this.float32('fromArray', dtype, shape);
+    if (dtype === 'float64') return this.host('fromArray', shape).fromArray(values, shape, dtype);
     checkSize('fromArray', shape);
     const n = sizeOf(shape);
     const host = values instanceof Float32Array && values.length === n ? values : Float32Array.from({ length: n }, (_, i) => values[i]!);
@@ -220,6 +246,7 @@ export class GpuBackend implements Backend {
   }
 
   toArray(x: Buffer): TypedArray {
+    if (x instanceof CpuBuffer) return cpuBackend.toArray(x);
     const b = x as GpuBuffer;
     const n = sizeOf(x.shape);
     if (n === 0) return new Float32Array(0);
@@ -234,39 +261,46 @@ export class GpuBackend implements Backend {
   }
 
   fill(shape: Shape, dtype: DType, value: number): Buffer {
-    this.float32('fill', dtype, shape);
+    if (dtype === 'float64') return this.host('fill', shape).fill(shape, dtype, value);
     return this.run('fill', 'fill', K.fillSource, shape, [value]);
   }
 
   // ---- elementwise ----
 
   unary(op: UnaryOp, x: Buffer): Buffer {
+    if (x instanceof CpuBuffer) return this.host(op).unary(op, x);
     return this.run(op, `unary|${op}`, sourceOf.unary(op), x.shape, [this.buf(op, x)]);
   }
 
   binary(op: BinaryOp, a: Buffer, b: Buffer): Buffer {
+    if (a instanceof CpuBuffer) return this.host(op).binary(op, a, b);
     sameShapes(op, a, b);
     return this.run(op, `binary|${op}`, sourceOf.binary(op), a.shape, [this.buf(op, a), this.buf(op, b)]);
   }
 
   pow(x: Buffer, p: number): Buffer {
+    if (x instanceof CpuBuffer) return this.host('pow').pow(x, p);
     return this.run('pow', 'pow', K.powSource, x.shape, [this.buf('pow', x), p]);
   }
 
   where(cond: Buffer, a: Buffer, b: Buffer): Buffer {
+    if (a instanceof CpuBuffer) return this.host('where').where(this.toHost(cond), a, b);
     sameShapes('where', cond, a);
     sameShapes('where', a, b);
     return this.run('where', 'where', K.whereSource, a.shape, [this.buf('where', cond), this.buf('where', a), this.buf('where', b)]);
   }
 
   cast(x: Buffer, dtype: DType): Buffer {
-    this.float32('cast', dtype, x.shape);
-    return (x as GpuBuffer).view(x.shape);
+    if (x.dtype === dtype) return x instanceof CpuBuffer ? cpuBackend.cast(x, dtype) : (x as GpuBuffer).view(x.shape);
+    // float64 → float32 uploads (rounding on the host), float32 → float64 downloads
+    if (dtype === 'float32') return this.fromArray(cpuBackend.toArray(cpuBackend.cast(x, 'float32')), x.shape, 'float32');
+    return this.host('cast', x.shape).fromArray(this.toArray(x), x.shape, 'float64');
   }
 
   // ---- reductions and matmul ----
 
   reduce(op: 'sum' | 'max', x: Buffer, axes: readonly number[]): Buffer {
+    if (x instanceof CpuBuffer) return this.host(op).reduce(op, x, axes);
     const rank = x.shape.length;
     const kept = [...Array(rank).keys()].filter((i) => !axes.includes(i));
     const outShape = kept.map((i) => x.shape[i]!);
@@ -295,6 +329,7 @@ export class GpuBackend implements Backend {
   }
 
   matmul(a: Buffer, b: Buffer, transA: boolean, transB: boolean): Buffer {
+    if (a instanceof CpuBuffer) return this.host('matmul').matmul(a, b, transA, transB);
     const ra = a.shape.length;
     if (ra < 2 || b.shape.length !== ra) throw new ShapeError(`matmul: operands ${fmtShape(a.shape)} and ${fmtShape(b.shape)} need equal ranks ≥ 2`);
     const batchShape = a.shape.slice(0, ra - 2);
@@ -314,17 +349,20 @@ export class GpuBackend implements Backend {
   // ---- layout ----
 
   reshape(x: Buffer, shape: Shape): Buffer {
+    if (x instanceof CpuBuffer) return cpuBackend.reshape(x, shape);
     if (sizeOf(shape) !== sizeOf(x.shape)) throw new ShapeError(`reshape: cannot view ${fmtShape(x.shape)} as ${fmtShape(shape)}`);
     return (x as GpuBuffer).view(shape);
   }
 
   permute(x: Buffer, perm: readonly number[]): Buffer {
+    if (x instanceof CpuBuffer) return cpuBackend.permute(x, perm);
     const strides = stridesOf(x.shape);
     const outShape = perm.map((p) => x.shape[p]!);
     return this.strided('permute', x, 0, outShape, perm.map((p) => strides[p]!));
   }
 
   broadcastTo(x: Buffer, shape: Shape): Buffer {
+    if (x instanceof CpuBuffer) return cpuBackend.broadcastTo(x, shape);
     const strides = stridesOf(x.shape);
     const lead = shape.length - x.shape.length;
     const s = shape.map((_, i) => (i < lead || x.shape[i - lead] === 1 ? 0 : strides[i - lead]!));
@@ -332,6 +370,7 @@ export class GpuBackend implements Backend {
   }
 
   slice(x: Buffer, begin: readonly number[], size: readonly number[]): Buffer {
+    if (x instanceof CpuBuffer) return cpuBackend.slice(x, begin, size);
     const strides = stridesOf(x.shape);
     const offset = begin.reduce((acc, b, i) => acc + b * strides[i]!, 0);
     return this.strided('slice', x, offset, size, strides);
@@ -350,6 +389,7 @@ export class GpuBackend implements Backend {
   }
 
   pad(x: Buffer, before: readonly number[], after: readonly number[]): Buffer {
+    if (x instanceof CpuBuffer) return this.host('pad').pad(x, before, after);
     const rank = x.shape.length;
     const outShape = x.shape.map((d, i) => d + before[i]! + after[i]!);
     if (rank > K.MAX_RANK) throw new ShapeError(`pad: the gpu backend pads at most ${K.MAX_RANK} axes, got ${fmtShape(x.shape)}`);
@@ -362,6 +402,7 @@ export class GpuBackend implements Backend {
   }
 
   concat(xs: readonly Buffer[], axis: number): Buffer {
+    if (xs[0] instanceof CpuBuffer) return this.host('concat').concat(xs, axis);
     const nonEmpty = xs.filter((x) => sizeOf(x.shape) > 0);
     const outShape = [...xs[0]!.shape];
     outShape[axis] = xs.reduce((s, x) => s + x.shape[axis]!, 0);
@@ -393,6 +434,7 @@ export class GpuBackend implements Backend {
   // ---- gathers ----
 
   gather(x: Buffer, labels: Int32Array): Buffer {
+    if (x instanceof CpuBuffer) return this.host('gather').gather(x, labels);
     const [n, c] = x.shape as [number, number];
     if (n === 0) return new GpuBuffer([0], null);
     const l = this.labels(labels);
@@ -402,6 +444,7 @@ export class GpuBackend implements Backend {
   }
 
   scatter(v: Buffer, labels: Int32Array, classes: number): Buffer {
+    if (v instanceof CpuBuffer) return this.host('scatter').scatter(v, labels, classes);
     const n = v.shape[0]!;
     if (n === 0 || classes === 0) return new GpuBuffer([n, classes], null);
     const l = this.labels(labels);
@@ -416,6 +459,7 @@ export class GpuBackend implements Backend {
   }
 
   im2col(x: Buffer, g: Conv2dGeometry): Buffer {
+    if (x instanceof CpuBuffer) return this.host('im2col').im2col(x, g);
     const [n, c, h, w] = x.shape as [number, number, number, number];
     const { kernelH: kh, kernelW: kw, stride, padding } = g;
     const oh = convOutSize(h, kh, stride, padding), ow = convOutSize(w, kw, stride, padding);
@@ -425,6 +469,7 @@ export class GpuBackend implements Backend {
   }
 
   col2im(cols: Buffer, imageShape: Shape, g: Conv2dGeometry): Buffer {
+    if (cols instanceof CpuBuffer) return this.host('col2im').col2im(cols, imageShape, g);
     const [, c, h, w] = imageShape as [number, number, number, number];
     const { kernelH: kh, kernelW: kw, stride, padding } = g;
     const oh = convOutSize(h, kh, stride, padding), ow = convOutSize(w, kw, stride, padding);

@@ -17,10 +17,10 @@ import { findBackend, registerBackend, setBackend } from '../registry.js';
 import { getDefaultDType } from '../../tensor.js';
 import type { DType } from '../../dtype.js';
 import { ValueError } from '../../errors.js';
-import { GpuBackend, type GpuBackendInfo } from './backend.js';
+import { GpuBackend, type Float64Policy, type GpuBackendInfo } from './backend.js';
 import { GL_MODES, GPU_MODES, bestGpuMode, gpuModeSupport, type GpuMode } from './gpujs.js';
 
-export { GpuBackend, GpuBuffer, type GpuBackendInfo } from './backend.js';
+export { GpuBackend, GpuBuffer, type GpuBackendInfo, type Float64Policy } from './backend.js';
 export { tidy, keep } from './scope.js';
 export { gpuModeSupport, bestGpuMode, GPU_MODES, GL_MODES, type GpuMode } from './gpujs.js';
 
@@ -45,6 +45,19 @@ export function gpuBackendInfo(name = 'gpu'): GpuBackendInfo {
   if (!(b instanceof GpuBackend)) throw new ValueError(`gpuBackendInfo: '${name}' is not a registered gpu backend`);
   b.mode; // creates the gpu.js instance so the mode is known
   return b.info();
+}
+
+/**
+ * Sets what float64 tensors do on every registered gpu backend: live and compute on the CPU
+ * backend ('cpu', the default) or throw a DTypeError naming the op ('error').
+ * @example
+ * setFloat64Policy('error'); // tensor([1, 2]) on the gpu backend now throws unless float32
+ */
+export function setFloat64Policy(policy: Float64Policy): void {
+  for (const name of ['gpu', ...GPU_MODES.map(gpuBackendName)]) {
+    const b = findBackend(name);
+    if (b instanceof GpuBackend) b.float64Policy = policy;
+  }
 }
 
 /**
