@@ -1,0 +1,61 @@
+/**
+ * Device memory: `dispose`, and `tidy` keeping the number of live textures flat over a long
+ * loop of HVPs (the benchmark runs 10,000; this test runs a few hundred on a small model).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { add, findBackend, hvp, matmul, mul, setBackend, sum, tanh, tensor, type Tensor } from '../../engine/index.js';
+import { keep, tidy, type GpuBackend } from '../../engine/backends/gpu/index.js';
+import { gpuBackendName, modesUnderTest, reportModes } from './modes.js';
+
+reportModes('memory.test.ts');
+
+afterEach(() => setBackend('cpu'));
+
+describe.each(modesUnderTest)('gpu.js %s memory', (mode) => {
+  const name = gpuBackendName(mode);
+  const live = () => (findBackend(name) as GpuBackend).info().liveBuffers;
+
+  it('tidy releases intermediates, keeps the result, and holds memory flat over 300 HVPs', () => {
+    setBackend(name);
+    const w = tensor(new Float32Array([0.1, -0.2, 0.3, 0.4, -0.5, 0.6]), [3, 2]);
+    const x = tensor(new Float32Array([1, 2, 3, -1, 0.5, 0.25]), [2, 3]);
+    const v = tensor(new Float32Array([1, 0, 0, 1, 1, 1]), [3, 2]);
+    const loss = (p: Tensor) => sum(tanh(matmul(x, p)));
+    const expected = Array.from(tidy(() => hvp(loss, w, v)).toArray());
+    const base = live();
+    let acc = tidy(() => mul(v, 0));
+    const counts: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      const next = tidy(() => add(acc, hvp(loss, w, v)));
+      (acc as { dispose?: () => void }).dispose?.();
+      acc = next;
+      counts.push(live());
+    }
+    expect(new Set(counts.slice(1)).size, `live buffers per iteration: ${counts.slice(0, 5).join(', ')}, ...`).toBe(1);
+    expect(counts[299]).toBeLessThanOrEqual(base + 1);
+    const got = Array.from(acc.toArray());
+    got.forEach((g, i) => expect(g).toBeCloseTo(300 * expected[i]!, 1));
+  });
+
+  it('dispose frees a texture, views share it, keep exempts a tensor from its scope', () => {
+    setBackend(name);
+    const before = live();
+    const a = tensor(new Float32Array([1, 2, 3, 4]), [2, 2]);
+    expect(live()).toBe(before + 1);
+    a.dispose();
+    expect(live()).toBe(before);
+    let kept: Tensor | null = null;
+    const result = tidy(() => {
+      const t = tensor(new Float32Array([1, 2]), [2]);
+      kept = keep(mul(t, 3));
+      return add(t, 1);
+    });
+    expect(Array.from(result.toArray())).toEqual([2, 3]);
+    expect(Array.from(kept!.toArray())).toEqual([3, 6]);
+    expect(live()).toBe(before + 2);
+    const inner = tidy(() => tidy(() => mul(result, 2)));
+    expect(Array.from(inner.toArray())).toEqual([4, 6]);
+    expect(() => tidy(() => { mul(result, 2); throw new Error('boom'); })).toThrow('boom');
+    expect(live()).toBe(before + 3);
+  });
+});
