@@ -1,8 +1,9 @@
 /** The registry of subcommands. Add a command by adding its module here. */
 import type { Command } from './command.js';
 import { demoCommand } from './commands/demo.js';
+import { trainCommand } from './commands/train.js';
 
-export const commands: readonly Command[] = [demoCommand];
+export const commands: readonly Command[] = [demoCommand, trainCommand];
 
 /** The subcommand `npm start` runs when no name is given. */
-export const defaultCommand = 'demo';
+export const defaultCommand = 'train';
