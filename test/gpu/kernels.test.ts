@@ -45,8 +45,13 @@ afterAll(() => {
 });
 
 describe('the WebGL path', () => {
-  it.runIf(expectWebGL)('headlessgl is available when GIFT_EXPECT_WEBGL=1', () => {
-    expect(gpuModeSupport().headlessgl, 'GIFT_EXPECT_WEBGL=1 but gpu.js cannot create a headless-gl context').toBe(true);
+  it.runIf(expectWebGL)('GIFT_EXPECT_WEBGL=1: headless WebGL really runs, and the automatic `gpu` backend uses it', () => {
+    expect(gpuModeSupport().headlessgl, 'GIFT_EXPECT_WEBGL=1 but gpu.js cannot create a headless-gl context (is `gl` built? is there an X display?)').toBe(true);
+    const auto = findBackend('gpu') as GpuBackend;
+    const x = auto.fromArray([1, 2, 3], [3], 'float32');
+    expect(Array.from(auto.toArray(auto.unary('square', x)))).toEqual([1, 4, 9]);
+    expect(auto.info().mode).toBe('headlessgl');
+    expect(auto.info().modesRun).toEqual(['headlessgl']);
   });
 });
 
