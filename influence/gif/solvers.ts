@@ -229,7 +229,7 @@ export function solveGifRichardson(H: LinearOperator, J: Int32Array, g: Float64A
 
   // λ̂_max(A) by power iteration from a random start (A is PSD, so the Rayleigh quotient is ≥ 0)
   const rng = new Rng(seed);
-  let v = Float64Array.from({ length: k }, () => rng.normal());
+  let v: Float64Array = Float64Array.from({ length: k }, () => rng.normal());
   let lambda = 0;
   for (let t = 0; t < powerIterations; t++) {
     const nv = norm(v);
@@ -243,8 +243,8 @@ export function solveGifRichardson(H: LinearOperator, J: Int32Array, g: Float64A
   let mu = safety / lambda;
 
   // iterate x ← x + μ r, with r = b − A x carried along: r ← r − μ A r (two HVPs per step)
-  let x = new Float64Array(k);
-  let r = Float64Array.from(b);
+  let x: Float64Array = new Float64Array(k);
+  let r: Float64Array = Float64Array.from(b);
   let best = { x: Float64Array.from(x), rel: 1 };
   const history: number[] = [1];
   let iterations = 0, restarts = 0, sinceBest = 0, growing = 0, prevRel = 1;

@@ -1,0 +1,463 @@
+/**
+ * The tasks of SPEC §5 — class removal and label change / backdoor correction — run end to end:
+ * score and select parameters, compute every edit (GIF with both solvers, FIF, PIF, IF, SIF) on
+ * one Hessian batch and one target gradient, choose each edit's step on a validation split,
+ * retrain from scratch and warm-started as ground truth, and collect one row per method.
+ *
+ * Conventions (SPEC §1, §4): the model was trained on `n` samples with the objective
+ * mean CE + (wd/2)‖θ‖²; the target group has `m` samples; `H` is the Hessian of that objective
+ * on a batch of the data that stays (`hessianSamples` of them); `g` is the gradient of the
+ * target loss scaled to `m/(n − m)` times its mean; every edit's Δθ is added to θ*.
+ */
+import { Rng, fromVector, sub, toVector, type Tensor } from '../../engine/index.js';
+import { ValueError } from '../../engine/errors.js';
+import {
+  BACKDOOR_LABEL, addTrigger, crossEntropy, predict, subset, train, evaluate,
+  type Dataset, type Params, type Sequential, type TrainOptions,
+} from '../../nn/index.js';
+import { flatGradient, hessianOperator, type Objective } from '../hessian.js';
+import type { LinearOperator } from '../operator.js';
+import { fifEdit, gifEdit, ifEdit, pifEdit, sifEdit, type Edit, type EditMethod } from './edits.js';
+import { unitScores, type UnitScores } from './scores.js';
+import { selectByThreshold, selectParameters, type Selection } from './selection.js';
+import { norm } from './vectors.js';
+
+/** How the selection is made: by score (highest first), an ablation, or a threshold. */
+export type Selector = 'output' | 'gradient' | 'output-lowest' | 'gradient-lowest' | 'random' | 'threshold';
+
+/** Everything a task needs to know about how to edit. Defaults in brackets. */
+export interface EditSettings {
+  /** Fraction of each layer's parameters GIF/FIF/PIF may change [0.05]. */
+  readonly ratio?: number;
+  readonly selector?: Selector;
+  /** For `selector: 'threshold'`: the threshold on |mean output| [0.5]. */
+  readonly threshold?: number;
+  /** Samples of the retained (clean) data in the Hessian batch [1000]. */
+  readonly hessianSamples?: number;
+  /** λ of H + λI [0]. */
+  readonly damping?: number;
+  /** Iterations of each solver [GIF Richardson 100, Krylov 30]. */
+  readonly richardsonIterations?: number;
+  readonly krylovIterations?: number;
+  /** Relative residual at which the solvers stop [1e-4]. */
+  readonly tolerance?: number;
+  /** Methods to run [all]. */
+  readonly methods?: readonly EditMethod[];
+  /** Step lengths tried along each normalised edit, as multiples of ‖θ*‖ [0.005·1.5^k, k = 0…14]. */
+  readonly stepGrid?: readonly number[];
+  /** Seed of the Hessian batch and of the random parts of the selection [0]. */
+  readonly seed?: number;
+}
+
+/** How the model is (re)trained: the recipe of θ*, reused for retraining. */
+export interface Recipe extends Pick<TrainOptions, 'epochs' | 'batchSize' | 'lr' | 'momentum' | 'optimizer' | 'schedule' | 'seed'> {
+  readonly weightDecay: number;
+  /** Epochs of the warm-started retraining from θ* [2]. */
+  readonly warmEpochs?: number;
+  /** Initialisation seed of the network [0]. */
+  readonly initSeed?: number;
+}
+
+/** Progress callbacks: a stage starts, a solver iterates. */
+export interface TaskProgress {
+  stage?(name: string): void;
+  iteration?(name: string, iteration: number, maxIterations: number, residual: number): void;
+}
+
+/** Task metrics of one parameter vector (class removal or backdoor; unused fields absent). */
+export interface Metrics {
+  /** Class removal: accuracy on retained classes (t), on the removed class (s), F1 = 2(1−s)t/((1−s)+t). */
+  readonly retainedAccuracy?: number;
+  readonly removedAccuracy?: number;
+  readonly f1?: number;
+  readonly retainedLoss?: number;
+  readonly removedLoss?: number;
+  /** Backdoor: clean accuracy, relabel accuracy (triggered vs true label ↑), corrupt accuracy (triggered vs 4 ↓). */
+  readonly cleanAccuracy?: number;
+  readonly relabelAccuracy?: number;
+  readonly corruptAccuracy?: number;
+  /** The score the step search maximises (F1, or for backdoors the harmonic mean of clean and relabel accuracy). */
+  readonly score: number;
+}
+
+/** One row of the side-by-side table. */
+export interface MethodRow {
+  /** `original`, `retrain`, `retrain-warm`, or an edit method. */
+  readonly method: string;
+  /** Test metrics at the step chosen on validation (for retraining: of the retrained model). */
+  readonly test: Metrics;
+  /** Test metrics of the plain influence step θ* + Δθ (edits only). */
+  readonly plain?: Metrics;
+  /** The chosen step length ‖θ_edit − θ*‖ and the plain one ‖Δθ‖. */
+  readonly step?: number;
+  readonly plainStep?: number;
+  /** Parameters changed (|J|, or all). */
+  readonly parameters: number;
+  /** ‖θ − θ_retrain‖ and ‖θ − θ_warm‖ at the chosen step. */
+  readonly distanceToRetrain?: number;
+  readonly distanceToWarm?: number;
+  readonly hvps?: number;
+  /** Wall seconds (edits: selection share + solve; retraining: training). */
+  readonly seconds: number;
+  /** Solver's relative residual and whether it converged. */
+  readonly residual?: number;
+  readonly converged?: boolean;
+}
+
+/** What a task returns. */
+export interface TaskResult {
+  readonly task: 'remove-class' | 'backdoor';
+  readonly description: string;
+  readonly n: number;
+  readonly m: number;
+  readonly parameterCount: number;
+  readonly selection: Selection;
+  readonly rows: MethodRow[];
+  /** Seconds spent on scoring and selection, on the target gradient, and on retraining from scratch. */
+  readonly selectionSeconds: number;
+  readonly retrainSeconds: number;
+  readonly settings: Required<Omit<EditSettings, 'threshold'>> & { threshold: number };
+  /** The edits themselves (Δθ), for callers that want to sweep ratios or keep the vectors. */
+  readonly deltas: Record<string, Float64Array>;
+}
+
+const ALL_METHODS: readonly EditMethod[] = ['GIF', 'GIF-CGLS', 'FIF', 'PIF', 'IF', 'SIF'];
+
+function defaults(s: EditSettings): TaskResult['settings'] {
+  const stepGrid = s.stepGrid ?? Array.from({ length: 15 }, (_, k) => 0.005 * 1.5 ** k);
+  const out = {
+    ratio: s.ratio ?? 0.05, selector: s.selector ?? 'gradient', threshold: s.threshold ?? 0.5,
+    hessianSamples: s.hessianSamples ?? 1000, damping: s.damping ?? 0, richardsonIterations: s.richardsonIterations ?? 100,
+    krylovIterations: s.krylovIterations ?? 30, tolerance: s.tolerance ?? 1e-4, methods: s.methods ?? ALL_METHODS,
+    stepGrid, seed: s.seed ?? 0,
+  } as const;
+  if (!(out.ratio > 0 && out.ratio <= 1)) throw new ValueError(`GIF task: ratio must be in (0, 1], got ${out.ratio}`);
+  if (!Number.isInteger(out.hessianSamples) || out.hessianSamples < 1) throw new ValueError(`GIF task: hessianSamples must be a positive integer, got ${out.hessianSamples}`);
+  if (!stepGrid.length || !stepGrid.every((v) => v > 0 && Number.isFinite(v))) throw new ValueError('GIF task: the step grid must hold positive finite multiples');
+  for (const m of out.methods) if (!ALL_METHODS.includes(m)) throw new ValueError(`GIF task: unknown method '${m}' (use ${ALL_METHODS.join(', ')})`);
+  return out;
+}
+
+/**
+ * Scores units on the target samples and selects J with the chosen rule.
+ * @example chooseParameters(net, theta, targetX, (o) => crossEntropy(o, targetY), { ratio: 0.05, selector: 'output' })
+ */
+export function chooseParameters(net: Sequential, params: Params, targetX: Tensor, targetLoss: (o: Tensor) => Tensor, settings: EditSettings): { selection: Selection; scores: UnitScores } {
+  const s = defaults(settings);
+  const scores = unitScores(net, params, targetX, targetLoss);
+  const layout = net.parameterLayout();
+  const pick = (which: 'output' | 'gradient', order: 'highest' | 'lowest') =>
+    selectParameters(layout, scores[which], s.ratio, { order, seed: s.seed, rule: `${which}${order === 'lowest' ? '-lowest' : ''}` });
+  let selection: Selection;
+  switch (s.selector) {
+    case 'output': selection = pick('output', 'highest'); break;
+    case 'gradient': selection = pick('gradient', 'highest'); break;
+    case 'output-lowest': selection = pick('output', 'lowest'); break;
+    case 'gradient-lowest': selection = pick('gradient', 'lowest'); break;
+    case 'random': selection = selectParameters(layout, null, s.ratio, { order: 'random', seed: s.seed, rule: 'random' }); break;
+    case 'threshold': selection = selectByThreshold(layout, scores.output, s.threshold); break;
+    default: throw new ValueError(`GIF task: unknown selector '${String(s.selector)}'`);
+  }
+  return { selection, scores };
+}
+
+/** The objective on plain batches `{x, y}`, as influence/hessian.ts wants it. */
+interface XY { readonly x: Tensor; readonly y: Int32Array }
+function ceObjective(net: Sequential, weightDecay: number): Objective<Params, XY> {
+  return { loss: (p, b) => crossEntropy(net.apply(p, b.x), b.y), weightDecay };
+}
+
+/** Random `count` indices of `pool` (all of them when count ≥ its size). */
+function sample(pool: Int32Array, count: number, rng: Rng): Int32Array {
+  if (count >= pool.length) return pool;
+  const perm = rng.permutation(pool.length);
+  return Int32Array.from(perm.subarray(0, count), (p) => pool[p]!).sort();
+}
+
+/** The edits requested, on one Hessian operator; each timed and counted on its own. */
+function computeEdits(
+  H: LinearOperator, J: Int32Array, g: Float64Array, s: TaskResult['settings'], sif: () => { targetHessian: LinearOperator; gSum: Float64Array; n: number; m: number; wd: number },
+  progress: TaskProgress,
+): Edit[] {
+  const edits: Edit[] = [];
+  const iter = (name: string, max: number) => (i: number, r: number) => progress.iteration?.(name, i, max, r);
+  const kOpts = (name: string) => ({ tolerance: s.tolerance, maxIterations: s.krylovIterations, onIteration: iter(name, s.krylovIterations) });
+  let full: Edit | undefined;
+  for (const method of s.methods) {
+    progress.stage?.(`edit ${method}`);
+    switch (method) {
+      case 'GIF': edits.push(gifEdit(H, J, g, { solver: 'richardson', tolerance: s.tolerance, maxIterations: s.richardsonIterations, onIteration: iter('GIF', s.richardsonIterations), seed: s.seed })); break;
+      case 'GIF-CGLS': edits.push(gifEdit(H, J, g, { solver: 'cgls', ...kOpts('GIF-CGLS') })); break;
+      case 'FIF': edits.push(fifEdit(H, J, g, kOpts('FIF'))); break;
+      case 'IF': full = ifEdit(H, g, kOpts('IF')); edits.push(full); break;
+      case 'PIF': edits.push(pifEdit(H, J, g, kOpts('PIF'), full)); break;
+      case 'SIF': {
+        const p = sif();
+        edits.push(sifEdit({ H, targetHessian: p.targetHessian, targetGradientSum: p.gSum, n: p.n, m: p.m, weightDecay: p.wd }, kOpts('SIF')));
+        break;
+      }
+    }
+  }
+  return edits;
+}
+
+/** θ + t·d/‖d‖ as a parameter tree. */
+function along(theta: Float64Array, delta: Float64Array, length: number, like: Params): Params {
+  const nd = norm(delta);
+  const v = new Float64Array(theta.length);
+  for (let i = 0; i < v.length; i++) v[i] = theta[i]! + (nd === 0 ? 0 : (length * delta[i]!) / nd);
+  return fromVector(v, like);
+}
+
+function distance(a: Float64Array, b: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i]! - b[i]!) ** 2;
+  return Math.sqrt(s);
+}
+
+/** Shared driver: edits, step search on validation, retraining, rows. */
+function runTask(args: {
+  task: TaskResult['task']; description: string; net: Sequential; params: Params; n: number; m: number;
+  H: LinearOperator; g: Float64Array; selection: Selection; selectionSeconds: number; gradientSeconds: number;
+  settings: TaskResult['settings']; sif: () => { targetHessian: LinearOperator; gSum: Float64Array; n: number; m: number; wd: number };
+  validate: (p: Params) => Metrics; test: (p: Params) => Metrics; retrain: (warm: boolean) => Params; progress: TaskProgress;
+}): TaskResult {
+  const { params, settings: s, progress } = args;
+  const theta = toVector(params);
+  const thetaNorm = norm(theta);
+  const edits = computeEdits(args.H, args.selection.indices, args.g, s, args.sif, progress);
+
+  progress.stage?.('retrain from scratch');
+  let t0 = performance.now();
+  const retrained = args.retrain(false);
+  const retrainSeconds = (performance.now() - t0) / 1000;
+  progress.stage?.('retrain warm-started from θ*');
+  t0 = performance.now();
+  const warm = args.retrain(true);
+  const warmSeconds = (performance.now() - t0) / 1000;
+  const thetaRetrain = toVector(retrained), thetaWarm = toVector(warm);
+
+  progress.stage?.('choose steps on the validation split');
+  const rows: MethodRow[] = [
+    { method: 'original', test: args.test(params), parameters: 0, distanceToRetrain: distance(theta, thetaRetrain), distanceToWarm: distance(theta, thetaWarm), seconds: 0 },
+    { method: 'retrain', test: args.test(retrained), parameters: theta.length, distanceToRetrain: 0, distanceToWarm: distance(thetaRetrain, thetaWarm), seconds: retrainSeconds },
+    { method: 'retrain-warm', test: args.test(warm), parameters: theta.length, distanceToRetrain: distance(thetaWarm, thetaRetrain), distanceToWarm: 0, seconds: warmSeconds },
+  ];
+  const deltas: Record<string, Float64Array> = {};
+  const overhead = args.selectionSeconds + args.gradientSeconds;
+  for (const edit of edits) {
+    deltas[edit.method] = edit.delta;
+    const plainStep = norm(edit.delta);
+    let best = { length: s.stepGrid[0]! * thetaNorm, score: -Infinity };
+    for (const k of s.stepGrid) {
+      const length = k * thetaNorm;
+      const score = args.validate(along(theta, edit.delta, length, params)).score;
+      if (score > best.score) best = { length, score };
+    }
+    const chosen = along(theta, edit.delta, best.length, params);
+    const chosenVec = toVector(chosen);
+    const usesSelection = edit.method === 'GIF' || edit.method === 'GIF-CGLS' || edit.method === 'FIF' || edit.method === 'PIF';
+    rows.push({
+      method: edit.method, test: args.test(chosen), plain: args.test(along(theta, edit.delta, plainStep, params)),
+      step: best.length, plainStep, parameters: usesSelection ? args.selection.indices.length : theta.length,
+      distanceToRetrain: distance(chosenVec, thetaRetrain), distanceToWarm: distance(chosenVec, thetaWarm),
+      hvps: edit.hvps, seconds: edit.wallMs / 1000 + (usesSelection ? overhead : args.gradientSeconds),
+      residual: edit.diagnostics.relativeResidual, converged: edit.diagnostics.converged,
+    });
+  }
+  return {
+    task: args.task, description: args.description, n: args.n, m: args.m, parameterCount: theta.length,
+    selection: args.selection, rows, selectionSeconds: args.selectionSeconds, retrainSeconds, settings: s, deltas,
+  };
+}
+
+function retrainer(net: Sequential, params: Params, data: Dataset, recipe: Recipe): (warm: boolean) => Params {
+  return (warm) => {
+    const dtype = (params.find((p) => 'weight' in p) as { weight: Tensor } | undefined)?.weight.dtype ?? 'float64';
+    const start = warm ? params : net.init(new Rng(recipe.initSeed ?? 0), dtype);
+    const { warmEpochs = 2, initSeed: _i, weightDecay, ...options } = recipe;
+    return train(net, start, data, { ...options, weightDecay, epochs: warm ? warmEpochs : options.epochs, progress: 'none' }).params;
+  };
+}
+
+// ------------------------------------------------------------------------------ class removal
+
+function classMetrics(net: Sequential, params: Params, data: Dataset, removed: number): Metrics {
+  const pred = predict(net, params, data.x);
+  let rightT = 0, nT = 0, rightS = 0, nS = 0;
+  data.y.forEach((y, i) => {
+    if (y === removed) { nS++; if (pred[i] === y) rightS++; } else { nT++; if (pred[i] === y) rightT++; }
+  });
+  const t = rightT / Math.max(1, nT), s = rightS / Math.max(1, nS);
+  const f1 = (1 - s) + t === 0 ? 0 : (2 * (1 - s) * t) / ((1 - s) + t);
+  return { retainedAccuracy: t, removedAccuracy: s, f1, score: f1 };
+}
+
+function classLosses(net: Sequential, params: Params, data: Dataset, removed: number): { retainedLoss: number; removedLoss: number } {
+  const idxR: number[] = [], idxS: number[] = [];
+  data.y.forEach((y, i) => (y === removed ? idxS : idxR).push(i));
+  const loss = (idx: number[]) => (idx.length ? evaluate(net, params, subset(data, idx)).loss : Number.NaN);
+  return { retainedLoss: loss(idxR), removedLoss: loss(idxS) };
+}
+
+/** Inputs of {@link removeClass}. */
+export interface ClassRemovalSetup {
+  readonly net: Sequential;
+  /** θ*, trained on `train` with `recipe`. */
+  readonly params: Params;
+  readonly train: Dataset;
+  /** Held out from training; the step of each edit is chosen on it. */
+  readonly validation: Dataset;
+  readonly test: Dataset;
+  readonly removedClass: number;
+  readonly recipe: Recipe;
+}
+
+/**
+ * Class removal (SPEC §5): remove every training sample of `removedClass`. Hessian batch from
+ * the retained samples, target = the removed class; metrics on the test set: retained accuracy
+ * t, removed accuracy s, F1 = 2(1−s)t/((1−s)+t).
+ * @example
+ * const result = removeClass({ net, params, train, validation, test, removedClass: 3, recipe }, { ratio: 0.05 });
+ * console.table(result.rows.map((r) => ({ method: r.method, f1: r.test.f1 })));
+ */
+export function removeClass(setup: ClassRemovalSetup, settings: EditSettings = {}, progress: TaskProgress = {}): TaskResult {
+  const { net, params, train: data, validation, test, removedClass: c, recipe } = setup;
+  if (!Number.isInteger(c) || c < 0 || c >= data.classes) throw new ValueError(`removeClass: class ${c} is outside [0, ${data.classes})`);
+  const s = defaults(settings);
+  const n = data.y.length;
+  const targetIdx = Int32Array.from(Array.from(data.y.keys()).filter((i) => data.y[i] === c));
+  const retainedIdx = Int32Array.from(Array.from(data.y.keys()).filter((i) => data.y[i] !== c));
+  const m = targetIdx.length;
+  if (m === 0) throw new ValueError(`removeClass: the training set has no sample of class ${c}`);
+  const target = subset(data, targetIdx);
+
+  progress.stage?.('score and select parameters');
+  let t0 = performance.now();
+  const { selection } = chooseParameters(net, params, target.x, (o) => crossEntropy(o, target.y), s);
+  const selectionSeconds = (performance.now() - t0) / 1000;
+
+  progress.stage?.('target gradient and Hessian batch');
+  t0 = performance.now();
+  const objective = ceObjective(net, recipe.weightDecay);
+  const gMean = flatGradient((p: Params) => crossEntropy(net.apply(p, target.x), target.y), params);
+  const g = gMean.map((v) => (v * m) / (n - m));
+  const gradientSeconds = (performance.now() - t0) / 1000;
+  const rng = new Rng(s.seed);
+  const hBatch = subset(data, sample(retainedIdx, s.hessianSamples, rng));
+  const H = hessianOperator(objective, params, [{ x: hBatch.x, y: hBatch.y }], { damping: s.damping });
+  const sif = () => ({
+    targetHessian: scaled(hessianOperator({ loss: objective.loss }, params, [{ x: target.x, y: target.y }]), m),
+    gSum: gMean.map((v) => v * m), n, m, wd: recipe.weightDecay,
+  });
+
+  const retained = subset(data, retainedIdx);
+  const evalWith = (ds: Dataset) => (p: Params): Metrics => classMetrics(net, p, ds, c);
+  return runTask({
+    task: 'remove-class', description: `remove class ${c} (${m} of ${n} training samples)`, net, params, n, m, H, g, selection,
+    selectionSeconds, gradientSeconds, settings: s, sif, progress,
+    validate: evalWith(validation),
+    test: (p) => ({ ...classMetrics(net, p, test, c), ...classLosses(net, p, test, c) }),
+    retrain: retrainer(net, params, retained, recipe),
+  });
+}
+
+/** `factor·A` as an operator (the Hessian of a summed loss from the Hessian of its mean). */
+function scaled(A: LinearOperator, factor: number): LinearOperator {
+  return { size: A.size, apply: (v) => A.apply(v).map((x) => x * factor), get hvps() { return A.hvps; } };
+}
+
+// ------------------------------------------------------------------------------ backdoor
+
+/** Inputs of {@link correctBackdoor}. */
+export interface BackdoorSetup {
+  readonly net: Sequential;
+  /** θ*, trained on the poisoned `train` with `recipe`. */
+  readonly params: Params;
+  /** The poisoned training set (triggered samples carry label 4). */
+  readonly train: Dataset;
+  /** Indices into `train` of the poisoned samples and their true labels. */
+  readonly poisoned: Int32Array;
+  readonly trueLabels: Int32Array;
+  readonly validation: Dataset;
+  readonly test: Dataset;
+  readonly recipe: Recipe;
+  /** The backdoor label [4]. */
+  readonly targetLabel?: number;
+}
+
+function backdoorMetrics(net: Sequential, params: Params, clean: Dataset, triggered: Tensor, trueLabels: Int32Array, targetLabel: number): Metrics {
+  const cleanAcc = predictAccuracy(predict(net, params, clean.x), clean.y);
+  const pred = predict(net, params, triggered);
+  let relabel = 0, corrupt = 0;
+  pred.forEach((p, i) => { if (p === trueLabels[i]) relabel++; if (p === targetLabel) corrupt++; });
+  const r = relabel / Math.max(1, pred.length), cA = corrupt / Math.max(1, pred.length);
+  const score = cleanAcc + r === 0 ? 0 : (2 * cleanAcc * r) / (cleanAcc + r);
+  return { cleanAccuracy: cleanAcc, relabelAccuracy: r, corruptAccuracy: cA, score };
+}
+
+function predictAccuracy(pred: Int32Array, y: Int32Array): number {
+  let right = 0;
+  pred.forEach((p, i) => (right += p === y[i] ? 1 : 0));
+  return right / Math.max(1, pred.length);
+}
+
+/** The samples of `ds` whose label is not `label`, with the trigger added (for relabel/corrupt accuracy). */
+function triggeredExcept(ds: Dataset, label: number): { x: Tensor; y: Int32Array } {
+  const idx = Int32Array.from(Array.from(ds.y.keys()).filter((i) => ds.y[i] !== label));
+  const sub_ = subset(ds, idx);
+  return { x: addTrigger(sub_.x), y: sub_.y };
+}
+
+/**
+ * Label change / backdoor correction (SPEC §5): the poisoned samples' target loss is
+ * `CE(triggered, 4) − CE(triggered, true label)` (scaled by m/(n−m) of its mean), the Hessian
+ * batch is clean training data. Test metrics: clean accuracy, relabel accuracy (triggered test
+ * images vs their true labels, ↑), corrupt accuracy (triggered vs 4, ↓); test images whose true
+ * label is 4 are left out of the triggered sets, where both would count the same prediction.
+ * @example const result = correctBackdoor({ net, params, train, poisoned, trueLabels, validation, test, recipe });
+ */
+export function correctBackdoor(setup: BackdoorSetup, settings: EditSettings = {}, progress: TaskProgress = {}): TaskResult {
+  const { net, params, train: data, poisoned, trueLabels, validation, test, recipe } = setup;
+  const label = setup.targetLabel ?? BACKDOOR_LABEL;
+  const s = defaults(settings);
+  const n = data.y.length, m = poisoned.length;
+  if (m === 0 || m >= n) throw new ValueError(`correctBackdoor: need 0 < poisoned samples < n, got ${m} of ${n}`);
+  if (trueLabels.length !== m) throw new ValueError(`correctBackdoor: ${trueLabels.length} true labels for ${m} poisoned samples`);
+  const target = subset(data, poisoned);
+  const targetLoss = (o: Tensor): Tensor => sub(crossEntropy(o, target.y), crossEntropy(o, trueLabels));
+
+  progress.stage?.('score and select parameters');
+  let t0 = performance.now();
+  const { selection } = chooseParameters(net, params, target.x, targetLoss, s);
+  const selectionSeconds = (performance.now() - t0) / 1000;
+
+  progress.stage?.('target gradient and Hessian batch');
+  t0 = performance.now();
+  const gMean = flatGradient((p: Params) => targetLoss(net.apply(p, target.x)), params);
+  const g = gMean.map((v) => (v * m) / (n - m));
+  const gradientSeconds = (performance.now() - t0) / 1000;
+  const isPoisoned = new Uint8Array(n);
+  poisoned.forEach((i) => (isPoisoned[i] = 1));
+  const cleanIdx = Int32Array.from(Array.from(data.y.keys()).filter((i) => !isPoisoned[i]));
+  const hBatch = subset(data, sample(cleanIdx, s.hessianSamples, new Rng(s.seed)));
+  const objective = ceObjective(net, recipe.weightDecay);
+  const H = hessianOperator(objective, params, [{ x: hBatch.x, y: hBatch.y }], { damping: s.damping });
+  const sif = () => ({
+    targetHessian: scaled(hessianOperator({ loss: (p: Params, b: XY) => targetLoss(net.apply(p, b.x)) }, params, [{ x: target.x, y: target.y }]), m),
+    gSum: gMean.map((v) => v * m), n, m, wd: recipe.weightDecay,
+  });
+
+  // corrected training data: the triggered images keep their trigger but get their true labels back
+  const correctedY = data.y.slice();
+  poisoned.forEach((i, k) => (correctedY[i] = trueLabels[k]!));
+  const corrected: Dataset = { x: data.x, y: correctedY, classes: data.classes };
+  const valTrig = triggeredExcept(validation, label), testTrig = triggeredExcept(test, label);
+  return runTask({
+    task: 'backdoor', description: `correct a backdoor (${m} of ${n} training samples triggered and labelled ${label})`, net, params, n, m, H, g,
+    selection, selectionSeconds, gradientSeconds, settings: s, sif, progress,
+    validate: (p) => backdoorMetrics(net, p, validation, valTrig.x, valTrig.y, label),
+    test: (p) => backdoorMetrics(net, p, test, testTrig.x, testTrig.y, label),
+    retrain: retrainer(net, params, corrected, recipe),
+  });
+}
