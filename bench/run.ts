@@ -8,6 +8,8 @@ type BenchModule = { run(args: string[]): Promise<unknown> };
 /** Registered modules: one line each, loaded lazily so one module's imports cannot slow another. */
 const modules: Record<string, () => Promise<BenchModule>> = {
   engine: () => import('./engine.js'),
+  gpu: () => import('./gpu.js'),
+  nn: () => import('./nn.js'),
 };
 
 async function main(argv: string[]): Promise<number> {
