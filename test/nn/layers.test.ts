@@ -119,6 +119,28 @@ describe('layers: gradients against finite differences (float64)', () => {
     expectAllClose(toVector(grad(fInput)(x)), finiteDifferenceGradient(fInput, x), 1e-7);
   });
 
+  it('property: Conv2d and pooling of random geometry, along random directions', () => {
+    fc.assert(fc.property(
+      fc.record({ c: fc.integer({ min: 1, max: 3 }), o: fc.integer({ min: 1, max: 3 }), k: fc.integer({ min: 1, max: 3 }), stride: fc.integer({ min: 1, max: 2 }), padding: fc.integer({ min: 0, max: 2 }), h: fc.integer({ min: 3, max: 6 }), w: fc.integer({ min: 3, max: 6 }), pool: fc.integer({ min: 1, max: 2 }), seed: fc.nat(1000) }),
+      ({ c, o, k, stride, padding, h, w, pool, seed }) => {
+        const rng = new Rng(seed);
+        const net = new Sequential([new Conv2d(c, o, k, stride, padding), new Softplus(), pool === 1 ? new AvgPool2d(2, 1) : new MaxPool2d(2, 1), new Flatten()]);
+        const inputShape = [2, c, h, w];
+        let outShape: number[];
+        try {
+          outShape = net.outputShape(inputShape);
+        } catch (e) {
+          expect(e).toBeInstanceOf(ShapeError); // a window that does not fit is reported, not computed
+          return;
+        }
+        const params = net.init(rng, 'float64');
+        const x = rng.normalTensor(inputShape), r = rng.normalTensor(outShape);
+        checkGradientAlongDirections((p: Params) => sum(mul(net.apply(p, x), r)), params, rng, 2, 1e-6, 1e-6);
+        checkGradientAlongDirections((z: Tensor) => sum(mul(net.apply(params, z), r)), x, rng, 2, 1e-6, 1e-6);
+      },
+    ), { numRuns: 25 });
+  });
+
   it('a whole smallCnn and a tanh MLP, along random directions', () => {
     const rng = new Rng(5);
     const cnn = smallCnn();

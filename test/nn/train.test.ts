@@ -1,8 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
-import { NonFiniteError, Rng, ValueError, grad, mul, square, sum, tensor, toVector, type Tensor } from '../../engine/index.js';
+import { NonFiniteError, Rng, ValueError, fromVector, grad, hvp, mul, square, sum, tensor, toVector, type Tensor } from '../../engine/index.js';
 import {
   Adam, Sgd, accuracy, argmaxRows, cosineLr, crossEntropy, evaluate, gaussianBlobs, loadMnist, logisticRegression,
-  mlp, mse, objective, predict, stepLr, stratifiedSplit, train, weightDecayPenalty, type Params,
+  mlp, mse, objective, predict, smallCnn, stepLr, stratifiedSplit, train, weightDecayPenalty, type Params,
 } from '../../nn/index.js';
 import { expectAllClose } from './fd.js';
 
@@ -40,6 +40,24 @@ describe('losses', () => {
     const g = toVector(grad(L)(params, x, y));
     const g0 = toVector(grad(objective(net))(params, x, y));
     expectAllClose(g, g0.map((v, i) => v + 0.3 * theta[i]!), 1e-14);
+  });
+});
+
+describe('the objective under the engine transforms', () => {
+  it('its HVP (forward-over-reverse) matches finite differences of its gradient, MLP and CNN', () => {
+    const rng = new Rng(6);
+    for (const [net, x] of [[mlp([5, 4, 3], 'softplus'), rng.normalTensor([7, 5])], [smallCnn(), rng.uniformTensor([3, 1, 28, 28])]] as const) {
+      const y = Int32Array.from({ length: x.shape[0]! }, (_, i) => i % 3);
+      const params = net.init(rng, 'float64');
+      const L = objective(net, { weightDecay: 0.01 });
+      const theta = toVector(params);
+      const v = Float64Array.from(theta, () => rng.normal());
+      const hv = toVector(hvp(L, params, fromVector(v, params), x, y));
+      const eps = 1e-5;
+      const gradAt = (s: number) => toVector(grad(L)(fromVector(theta.map((t, i) => t + s * v[i]!), params), x, y));
+      const gp = gradAt(eps), gm = gradAt(-eps);
+      expectAllClose(hv, gp.map((g, i) => (g - gm[i]!) / (2 * eps)), 1e-6);
+    }
   });
 });
 
