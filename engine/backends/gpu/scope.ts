@@ -28,8 +28,8 @@ export function trackBuffer(buffer: ScopedBuffer): void {
  * The result may be a tensor, or arrays/objects of tensors (any tree).
  * @example
  * for (let i = 0; i < 10_000; i++) {
- *   const hv = tidy(() => hvp(loss, params, v));
- *   total = tidy(() => add(total, sum(hv)));   // the old total is freed by you or the GC
+ *   const hv = tidy(() => hvp(loss, params, v)); // intermediates freed here, hv kept
+ *   use(hv);
  *   hv.dispose();
  * }
  */
@@ -63,7 +63,8 @@ export function tidy<T>(fn: () => T): T {
  * Exempts a tensor from the enclosing scopes: `tidy` will not release it (use it for values
  * stored outside the scope's result, e.g. in a closure or a cache).
  * @example
- * const cached = tidy(() => { keep(weights = matmul(a, b)); return sum(weights); });
+ * let product: Tensor | null = null;
+ * const total = tidy(() => sum(product = keep(matmul(a, b)))); // both survive the scope
  */
 export function keep<T>(value: T): T {
   const kept = new Set<unknown>();
