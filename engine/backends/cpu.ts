@@ -11,6 +11,7 @@ import type { Backend, BinaryOp, Buffer, UnaryOp } from '../backend.js';
 import { convOutSize } from '../backend.js';
 import { allocate, type DType, type TypedArray } from '../dtype.js';
 import { sizeOf, stridesOf, type Shape } from '../shape.js';
+import { wasmTiles } from './wasm-tiles.js';
 
 /** A CPU buffer: an ndarray view over a typed array. */
 export class CpuBuffer implements Buffer {
@@ -120,6 +121,21 @@ function binaryKernel(op: BinaryOp, a: TypedArray, b: TypedArray, o: TypedArray)
 // accumulates more accurately than float32 would.
 
 const MR = 4, NR = 4, KC = 256;
+
+/**
+ * Which inner kernel matmul uses: 'wasm' (WebAssembly SIMD, two multiply-adds per instruction;
+ * the default where available) or 'js' (the same algorithm in plain JavaScript, the fallback).
+ * Exposed so that tests and benchmarks can check and time both.
+ */
+export type MatmulKernel = 'wasm' | 'js';
+let matmulKernel: MatmulKernel = wasmTiles() !== null ? 'wasm' : 'js';
+
+/** Chooses the matmul inner kernel; returns the previous choice. 'wasm' falls back to 'js' where unsupported. */
+export function setMatmulKernel(kernel: MatmulKernel): MatmulKernel {
+  const previous = matmulKernel;
+  matmulKernel = kernel === 'wasm' && wasmTiles() === null ? 'js' : kernel;
+  return previous;
+}
 // Scratch panels are reused across calls, so a loop of matmuls allocates nothing but its outputs.
 let packedA = new Float64Array(MR * KC * 64);
 let packedB = new Float64Array(NR * KC * 64);
@@ -132,34 +148,62 @@ export function matmulInto(
   A: TypedArray, aOff: number, B: TypedArray, bOff: number, C: TypedArray, cOff: number,
   M: number, K: number, N: number, transA: boolean, transB: boolean,
 ): void {
-  // op(A)[i,k] = A[aOff + i·aI + k·aK]; op(B)[k,j] = B[bOff + k·bK + j·bJ]
-  const aI = transA ? 1 : K, aK = transA ? M : 1;
-  const bK = transB ? 1 : N, bJ = transB ? K : 1;
   const mPanels = Math.ceil(M / MR), nPanels = Math.ceil(N / NR);
+  const wasm = matmulKernel === 'wasm' ? wasmTiles() : null;
+  if (wasm !== null) {
+    // the same packing, into WebAssembly memory: [A panels | B panels | C, 4·nPanels wide]
+    const kMax = Math.min(K, KC);
+    const bAt = mPanels * MR * kMax, cAt = bAt + nPanels * NR * kMax, ldc = nPanels * NR;
+    const mem = wasm.view(cAt + mPanels * MR * ldc);
+    mem.fill(0, cAt, cAt + mPanels * MR * ldc);
+    for (let k0 = 0; k0 < K; k0 += KC) {
+      const kc = Math.min(KC, K - k0);
+      pack(A, aOff, B, bOff, M, K, N, transA, transB, k0, kc, mem, 0, mem, bAt);
+      wasm.run(0, bAt, cAt, kc, mPanels, nPanels);
+    }
+    for (let i = 0; i < M; i++) {
+      const row = cOff + i * N, from = cAt + i * ldc;
+      for (let j = 0; j < N; j++) C[row + j] += mem[from + j]!;
+    }
+    return;
+  }
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kc = Math.min(KC, K - k0);
     if (packedA.length < mPanels * MR * kc) packedA = new Float64Array(mPanels * MR * kc);
     if (packedB.length < nPanels * NR * kc) packedB = new Float64Array(nPanels * NR * kc);
-    const pa = packedA, pb = packedB;
-    // panel p of A holds rows 4p..4p+3, column by column: pa[(p·kc + k)·4 + r] = op(A)[4p + r, k0 + k]
-    for (let p = 0; p < mPanels; p++) {
-      for (let r = 0; r < MR; r++) {
-        const i = p * MR + r;
-        let dst = p * kc * MR + r;
-        if (i < M) for (let k = 0, src = aOff + i * aI + k0 * aK; k < kc; k++, src += aK, dst += MR) pa[dst] = A[src]!;
-        else for (let k = 0; k < kc; k++, dst += MR) pa[dst] = 0;
-      }
+    pack(A, aOff, B, bOff, M, K, N, transA, transB, k0, kc, packedA, 0, packedB, 0);
+    tiles(packedA, packedB, C, cOff, M, N, kc, mPanels, nPanels);
+  }
+}
+
+/**
+ * Copies columns k0..k0+kc of op(A) and rows k0..k0+kc of op(B) into panels, zero-padded to
+ * whole panels: pa[(p·kc + k)·4 + r] = op(A)[4p + r, k0 + k], pb[(q·kc + k)·4 + s] = op(B)[k0 + k, 4q + s].
+ */
+function pack(
+  A: TypedArray, aOff: number, B: TypedArray, bOff: number, M: number, K: number, N: number,
+  transA: boolean, transB: boolean, k0: number, kc: number,
+  pa: Float64Array, paAt: number, pb: Float64Array, pbAt: number,
+): void {
+  // op(A)[i,k] = A[aOff + i·aI + k·aK]; op(B)[k,j] = B[bOff + k·bK + j·bJ]
+  const aI = transA ? 1 : K, aK = transA ? M : 1;
+  const bK = transB ? 1 : N, bJ = transB ? K : 1;
+  const mPanels = Math.ceil(M / MR), nPanels = Math.ceil(N / NR);
+  for (let p = 0; p < mPanels; p++) {
+    for (let r = 0; r < MR; r++) {
+      const i = p * MR + r;
+      let dst = paAt + p * kc * MR + r;
+      if (i < M) for (let k = 0, src = aOff + i * aI + k0 * aK; k < kc; k++, src += aK, dst += MR) pa[dst] = A[src]!;
+      else for (let k = 0; k < kc; k++, dst += MR) pa[dst] = 0;
     }
-    // panel q of B holds columns 4q..4q+3, row by row: pb[(q·kc + k)·4 + s] = op(B)[k0 + k, 4q + s]
-    for (let q = 0; q < nPanels; q++) {
-      for (let s = 0; s < NR; s++) {
-        const j = q * NR + s;
-        let dst = q * kc * NR + s;
-        if (j < N) for (let k = 0, src = bOff + k0 * bK + j * bJ; k < kc; k++, src += bK, dst += NR) pb[dst] = B[src]!;
-        else for (let k = 0; k < kc; k++, dst += NR) pb[dst] = 0;
-      }
+  }
+  for (let q = 0; q < nPanels; q++) {
+    for (let s = 0; s < NR; s++) {
+      const j = q * NR + s;
+      let dst = pbAt + q * kc * NR + s;
+      if (j < N) for (let k = 0, src = bOff + k0 * bK + j * bJ; k < kc; k++, src += bK, dst += NR) pb[dst] = B[src]!;
+      else for (let k = 0; k < kc; k++, dst += NR) pb[dst] = 0;
     }
-    tiles(pa, pb, C, cOff, M, N, kc, mPanels, nPanels);
   }
 }
 

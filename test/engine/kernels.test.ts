@@ -11,6 +11,7 @@ import {
   tensor, transpose, max, type Tensor,
 } from '../../engine/index.js';
 import { convOutSize } from '../../engine/backend.js';
+import { setMatmulKernel, type MatmulKernel } from '../../engine/backends/cpu.js';
 import { backendsUnderTest, useBackend } from '../backends.js';
 import { expectClose, valuesIn } from './check.js';
 
@@ -126,4 +127,34 @@ describe.each([['float64', 'float32'], ['float32', 'float64']] as const)('cast o
     expect(cast(x, 'float32').toArray()[0]).toBe(Math.fround(1 / 3));
   });
 
+});
+
+// cpu.ts has two matmul inner kernels (WebAssembly SIMD and its plain-JS fallback): check both
+describe.each(['wasm', 'js'] as const)('CPU matmul with the %s inner kernel', (kernel) => {
+  let previous: MatmulKernel = 'js';
+  beforeEach(() => { previous = setMatmulKernel(kernel); });
+  afterEach(() => { setMatmulKernel(previous); });
+
+  it.each(['float64', 'float32'] as const)('matches a triple loop in %s (all layouts, ragged, K across blocks, batched)', (dtype) => {
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 11 }), fc.constantFrom(1, 2, 5, 255, 256, 257, 700), fc.integer({ min: 1, max: 11 }),
+      fc.integer({ min: 1, max: 3 }), fc.boolean(), fc.boolean(), fc.integer(),
+      (M, K, N, batch, ta, tb, seed) => {
+        const rng = new Rng(seed);
+        const A = Float64Array.from(valuesIn('real', batch * M * K, rng), (x) => (dtype === 'float64' ? x : Math.fround(x)));
+        const B = Float64Array.from(valuesIn('real', batch * K * N, rng), (x) => (dtype === 'float64' ? x : Math.fround(x)));
+        const stored = (X: Float64Array, rows: number, cols: number, t: boolean) => {
+          if (!t) return tensor(X, [batch, rows, cols], dtype);
+          const T = new Float64Array(X.length);
+          for (let b = 0; b < batch; b++) T.set(transposed(X.subarray(b * rows * cols, (b + 1) * rows * cols), rows, cols), b * rows * cols);
+          return transpose(tensor(T, [batch, cols, rows], dtype));
+        };
+        const got = matmul(stored(A, M, K, ta), stored(B, K, N, tb)).toArray();
+        for (let b = 0; b < batch; b++) {
+          const want = naive(A.subarray(b * M * K, (b + 1) * M * K), B.subarray(b * K * N, (b + 1) * K * N), M, K, N);
+          expectClose(`${kernel} ${dtype} ${M}×${K}×${N} batch ${b}`, got.subarray(b * M * N, (b + 1) * M * N), want, dtype === 'float64' ? 1e-12 : 1e-5, 1);
+        }
+      },
+    ), { numRuns: 40 });
+  });
 });
