@@ -5,7 +5,7 @@
  * flags with batches, strided and padded convolutions.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { cpuBackend, findBackend, DTypeError, ValueError, type Backend, type Buffer, type Shape, type UnaryOp, type BinaryOp } from '../../engine/index.js';
+import { cpuBackend, findBackend, DTypeError, ShapeError, ValueError, type Backend, type Buffer, type Shape, type UnaryOp, type BinaryOp } from '../../engine/index.js';
 import { GpuBackend, gpuModeSupport } from '../../engine/backends/gpu/index.js';
 import { sizeOf } from '../../engine/shape.js';
 import { expectWebGL, gpuBackendName, modesUnderTest, reportModes } from './modes.js';
@@ -145,6 +145,13 @@ describe.each(modesUnderTest)('gpu.js kernels in %s mode match the CPU backend',
     compare('slice', [[v, [2, 3, 4, 5]]], (b, [x]) => b.slice(x!, [1, 0, 1, 2], [1, 3, 2, 3]), 0, 0);
     compare('slice of a permute', [[v, [4, 30]]], (b, [x]) => b.slice(b.permute(x!, [1, 0]), [5, 1], [10, 2]), 0, 0);
     compare('rank 7', [[v, [1, 2, 1, 3, 1, 4, 5]]], (b, [x]) => b.permute(x!, [6, 5, 4, 3, 2, 1, 0]), 0, 0);
+  });
+
+  it('index arithmetic stays exact on a million-element transpose, and refuses tensors over 2^24 elements', () => {
+    const v = Float32Array.from({ length: 1000 * 1001 }, (_, i) => i);
+    compare('transpose 1000×1001', [[v, [1000, 1001]]], (b, [x]) => b.permute(x!, [1, 0]), 0, 0);
+    expect(() => gpu.fill([4097, 4097], 'float32', 0)).toThrow(ShapeError);
+    expect(() => gpu.fill([4097, 4097], 'float32', 0)).toThrow(/2\^24/);
   });
 
   it('pad and concat', () => {

@@ -146,7 +146,10 @@ export class GpuBackend implements Backend {
     };
   }
 
-  /** Frees every compiled kernel and the gpu.js instance (buffers already made stay readable only in webasm/cpu modes). */
+  /**
+   * Frees every compiled kernel and the gpu.js instance; the next op starts a new one. Tensors
+   * made before must not be used afterwards (their textures belonged to the old context).
+   */
   async destroy(): Promise<void> {
     for (const { fn } of this.kernels.values()) fn.destroy();
     this.kernels.clear();
@@ -194,11 +197,13 @@ export class GpuBackend implements Backend {
     return this.wrap(out, shape);
   }
 
+  /** Records the mode a kernel really ran in: gpu.js may swap in another kernel class on a fallback. */
   private noteMode(key: string, fn: GpuJsKernel): void {
     const mode = modeOfKernelClass(fn.kernel?.constructor.name ?? '');
-    if (!this.modesRun.has(mode)) {
-      this.modesRun.add(mode);
-      if (mode !== this.activeMode) this.fallbacks.push(`${key.split('|')[0]} → ${mode}`);
+    this.modesRun.add(mode);
+    if (mode !== this.activeMode) {
+      const note = `${key} → ${mode}`;
+      if (!this.fallbacks.includes(note)) this.fallbacks.push(note);
     }
   }
 
