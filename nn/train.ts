@@ -4,7 +4,7 @@
  * (one shuffling Rng, a fixed order of floating-point operations, no threads).
  */
 import cliProgress from 'cli-progress';
-import { NonFiniteError, Rng, ShapeError, ValueError, fmtShape, valueAndGrad, type DType, type Tensor } from '../engine/index.js';
+import { NonFiniteError, Rng, ShapeError, ValueError, fmtShape, toVector, valueAndGrad, type DType, type Tensor } from '../engine/index.js';
 import { batches, gatherRows, size, withDType, type Dataset } from './data.js';
 import { crossEntropy, objective, type LabelLoss } from './losses.js';
 import { Adam, Sgd, constantLr, cosineLr, type LrSchedule, type Optimizer } from './optim.js';
@@ -159,6 +159,10 @@ export function train(net: Sequential, params: Params, data: Dataset, options: T
       stepIndex++;
       progress.update(stepIndex, total / seen, seen / ((performance.now() - started) / 1000));
     }
+    const theta = toVector(current);
+    for (let i = 0; i < theta.length; i++) {
+      if (!Number.isFinite(theta[i]!)) throw new NonFiniteError(`train: parameter ${i} of θ became ${theta[i]} in epoch ${epoch + 1} (lr ${lr}); lower the learning rate`);
+    }
     let record: EpochRecord = { epoch, lr, trainLoss: total / seen, seconds: 0 };
     if (validation) {
       const v = evaluate(net, current, validation, { loss: options.loss });
@@ -194,7 +198,11 @@ export function argmaxRows(outputs: Tensor): Int32Array {
   const out = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     let best = 0;
-    for (let j = 1; j < c; j++) if (v[i * c + j]! > v[i * c + best]!) best = j;
+    for (let j = 0; j < c; j++) {
+      const x = v[i * c + j]!;
+      if (Number.isNaN(x)) throw new NonFiniteError(`argmaxRows: output row ${i} has NaN at column ${j}; the parameters or inputs are not finite`);
+      if (x > v[i * c + best]!) best = j;
+    }
     out[i] = best;
   }
   return out;
@@ -248,5 +256,6 @@ export function evaluate(net: Sequential, params: Params, data: Dataset, options
     total += loss(out, labels, 'sum').item();
     argmaxRows(out).forEach((p, k) => (right += p === labels[k] ? 1 : 0));
   });
+  if (Number.isNaN(total)) throw new NonFiniteError('evaluate: the loss is NaN; the parameters or inputs are not finite');
   return { loss: total / n, accuracy: right / n };
 }

@@ -181,6 +181,8 @@ describe('embedded MNIST', () => {
     expect(again.train.x.shape).toEqual([8000, 1, 28, 28]);
     expect(Array.from(again.train.y)).toEqual(Array.from(train.y));
     expect(Float32Array.from(again.test.x.toArray().subarray(0, 784))).toEqual(test.x.toArray().subarray(0, 784));
+    // float64 pixels are exactly the package's three-decimal values
+    for (const v of again.train.x.toArray().subarray(0, 7840)) expect(v).toBe(Math.round(v * 1000) / 1000);
     // no test image is also a training image
     const key = (a: ArrayLike<number>, i: number) => Array.from({ length: 784 }, (_, j) => a[i * 784 + j]).join(',');
     const trainKeys = new Set(Array.from({ length: 8000 }, (_, i) => key(tx, i)));

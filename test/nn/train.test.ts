@@ -118,6 +118,9 @@ describe('evaluation', () => {
     expect(r.loss).toBeCloseTo((ce(2, 1) + ce(0, 3) + ce(5, 4)) / 3, 14);
     expect(r.accuracy).toBeCloseTo(2 / 3, 15);
     expect(Array.from(argmaxRows(tensor([[1, 1], [0, 2]])))).toEqual([0, 1]);
+    const broken: Params = [{ weight: tensor([[NaN, 0], [0, 1]]), bias: tensor([0, 0]) }];
+    expect(() => predict(net, broken, x)).toThrow(NonFiniteError);
+    expect(() => evaluate(net, broken, ds)).toThrow(NonFiniteError);
   });
 });
 
