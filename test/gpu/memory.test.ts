@@ -3,7 +3,7 @@
  * loop of HVPs (the benchmark runs 10,000; this test runs a few hundred on a small model).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { add, findBackend, hvp, matmul, mul, setBackend, sum, tanh, tensor, type Tensor } from '../../engine/index.js';
+import { add, findBackend, grad, hvp, matmul, mul, setBackend, sum, tanh, tensor, type Tensor } from '../../engine/index.js';
 import { keep, tidy, type GpuBackend } from '../../engine/backends/gpu/index.js';
 import { gpuBackendName, modesUnderTest, reportModes } from './modes.js';
 
@@ -57,5 +57,17 @@ describe.each(modesUnderTest)('gpu.js %s memory', (mode) => {
     expect(Array.from(inner.toArray())).toEqual([4, 6]);
     expect(() => tidy(() => { mul(result, 2); throw new Error('boom'); })).toThrow('boom');
     expect(live()).toBe(before + 3);
+  });
+
+  it('tidy inside a differentiated function keeps what the backward pass needs', () => {
+    setBackend(name);
+    const x = tensor(new Float32Array([0.5, -1, 2]), [3]);
+    // d/dx Σ tanh(x)² = 2·tanh(x)·(1 − tanh(x)²); the tanh output is made inside the tidy
+    const f = (p: Tensor) => sum(tidy(() => mul(tanh(p), tanh(p))));
+    const g = tidy(() => grad(f)(x));
+    Array.from(g.toArray()).forEach((gi, i) => {
+      const t = Math.tanh([0.5, -1, 2][i]!);
+      expect(gi).toBeCloseTo(2 * t * (1 - t * t), 5);
+    });
   });
 });

@@ -7,7 +7,7 @@
  * number of textures after every iteration. Buffers created outside any scope are released by
  * `dispose()` or, eventually, by the garbage collector.
  */
-import { ConcreteTensor } from '../../tensor.js';
+import { ConcreteTensor, Tensor } from '../../tensor.js';
 import { TransformError } from '../../errors.js';
 
 /** Something a scope can release: a GPU buffer. */
@@ -50,10 +50,12 @@ export function tidy<T>(fn: () => T): T {
     throw new TransformError('tidy: the function returned a Promise; tidy only scopes synchronous work');
   }
   const kept = new Set<unknown>();
-  collectBuffers(result, kept, new Set());
+  const traced = collectBuffers(result, kept, new Set());
   const parent = scopes[scopes.length - 1];
   for (const b of scope) {
-    if (kept.has(b)) parent?.add(b);
+    // A traced result (tidy inside grad/jvp) may need any buffer of the scope later, when the
+    // transform runs its backward pass: nothing is released, the enclosing scope inherits all.
+    if (traced || kept.has(b)) parent?.add(b);
     else b.release();
   }
   return result;
@@ -73,18 +75,20 @@ export function keep<T>(value: T): T {
   return value;
 }
 
-function collectBuffers(value: unknown, out: Set<unknown>, seen: Set<unknown>): void {
-  if (value === null || typeof value !== 'object' || seen.has(value)) return;
+/** Adds the buffers of the tensors in a tree to `out`; returns whether the tree holds a tracer. */
+function collectBuffers(value: unknown, out: Set<unknown>, seen: Set<unknown>): boolean {
+  if (value === null || typeof value !== 'object' || seen.has(value)) return false;
   seen.add(value);
   if (value instanceof ConcreteTensor) {
     out.add(value.buffer);
-    return;
+    return false;
   }
+  if (value instanceof Tensor) return true; // a tracer
+  let traced = false;
   if (Array.isArray(value)) {
-    for (const v of value) collectBuffers(v, out, seen);
-    return;
+    for (const v of value) traced = collectBuffers(v, out, seen) || traced;
+  } else if (Object.getPrototypeOf(value) === Object.prototype) {
+    for (const v of Object.values(value)) traced = collectBuffers(v, out, seen) || traced;
   }
-  if (Object.getPrototypeOf(value) === Object.prototype) {
-    for (const v of Object.values(value)) collectBuffers(v, out, seen);
-  }
+  return traced;
 }
