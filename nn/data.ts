@@ -52,6 +52,7 @@ export function size(ds: { readonly x: Tensor }): number {
 /**
  * Rows `indices` of host data laid out as [N, ...rest] (rowSize values per row), as a tensor.
  * Shared by subset, batching and training so each copies rows the same way.
+ * @example gatherRows(ds.x.toArray(), [784], [3, 1], 'float32') // samples 3 and 1, [2, 784]
  */
 export function gatherRows(values: TypedArray, sampleShape: readonly number[], indices: ArrayLike<number>, dtype: DType): Tensor {
   const rowSize = sampleShape.reduce((a, b) => a * b, 1);

@@ -8,5 +8,7 @@ import { GiftError } from '../engine/errors.js';
  * A file that is not what it claims to be: a corrupt or truncated IDX or safetensors file, a
  * header that does not match its data, or weights that do not fit the stored architecture.
  * The message names the file and the field at fault.
+ * @example
+ * try { loadModel('model.safetensors'); } catch (e) { if (e instanceof FormatError) console.error(e.message); }
  */
 export class FormatError extends GiftError {}

@@ -198,7 +198,8 @@ export class Flatten implements Layer {
   }
 }
 
-type ActivationName = 'relu' | 'tanh' | 'sigmoid' | 'softplus';
+/** The elementwise activations (layers without parameters). */
+export type ActivationName = 'relu' | 'tanh' | 'sigmoid' | 'softplus';
 const activationFns: Record<ActivationName, (x: Tensor) => Tensor> = { relu, tanh, sigmoid, softplus };
 
 /** An elementwise activation without parameters. */

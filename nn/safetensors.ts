@@ -150,6 +150,7 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
 /**
  * Writes `bytes` to `path` atomically: a temporary file in the same directory, flushed, then
  * renamed over `path`. A failure leaves `path` as it was.
+ * @example writeFileAtomic('model.safetensors', encodeSafetensors(tensors))
  */
 export function writeFileAtomic(path: string, bytes: Uint8Array): void {
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);

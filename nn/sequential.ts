@@ -9,7 +9,7 @@
 import { DTypeError, ShapeError, ValueError, fmtShape, type DType, type Rng, type Tensor } from '../engine/index.js';
 import {
   Conv2d, Flatten, Linear, MaxPool2d, ReLU, Sigmoid, Softplus, Tanh, layerFromSpec,
-  type Layer, type LayerParams, type LayerSpec, type WeightBias,
+  type ActivationName, type Layer, type LayerParams, type LayerSpec, type WeightBias,
 } from './layers.js';
 
 /** Parameters of a Sequential network: one entry per layer (an engine tree). */
@@ -209,9 +209,6 @@ export class Sequential {
     return new Sequential(layers, inputShape ? { inputShape } : {});
   }
 }
-
-/** Activation names accepted by `mlp`. */
-export type ActivationName = 'tanh' | 'relu' | 'sigmoid' | 'softplus';
 
 function activation(name: ActivationName): Layer {
   switch (name) {

@@ -13,31 +13,31 @@ import type { Params, Sequential } from './sequential.js';
 /** How training reports progress: a bar on a terminal, one line per epoch, or nothing. */
 export type ProgressMode = 'auto' | 'bar' | 'lines' | 'none';
 
-/** Options of `train`. Defaults in brackets. */
+/** Options of `train`. Defaults are given per option. */
 export interface TrainOptions {
-  /** Passes over the training data [5]. */
+  /** Passes over the training data, default 5. */
   readonly epochs?: number;
-  /** Samples per mini-batch [64]. */
+  /** Samples per mini-batch, default 64. */
   readonly batchSize?: number;
-  /** Seed of the shuffling Rng [0]. */
+  /** Seed of the shuffling Rng, default 0. */
   readonly seed?: number;
-  /** 'sgd' [default], 'adam', or an Optimizer instance (then `lr`/`momentum` are its own). */
+  /** 'sgd' (default), 'adam', or an Optimizer instance (then `lr`/`momentum` are its own). */
   readonly optimizer?: 'sgd' | 'adam' | Optimizer;
-  /** Base learning rate [0.1 for SGD, 1e-3 for Adam]. */
+  /** Base learning rate, default 0.1 for SGD, 1e-3 for Adam. */
   readonly lr?: number;
-  /** SGD momentum [0.9]. */
+  /** SGD momentum, default 0.9. */
   readonly momentum?: number;
-  /** 'constant' [default], 'cosine' (to 0 over `epochs`), or a function of the epoch. */
+  /** 'constant' (default), 'cosine' (to 0 over `epochs`), or a function of the epoch. */
   readonly schedule?: 'constant' | 'cosine' | LrSchedule;
-  /** Weight decay wd of the objective's (wd/2)‖θ‖² term [0]. */
+  /** Weight decay wd of the objective's (wd/2)‖θ‖² term, default 0. */
   readonly weightDecay?: number;
-  /** Per-sample loss [cross-entropy]. */
+  /** Per-sample loss, default cross-entropy. */
   readonly loss?: LabelLoss;
   /** Evaluated after every epoch (loss and accuracy) when given. */
   readonly validation?: Dataset;
   /** Stop when the validation loss has not improved by `minDelta` for `patience` epochs; keeps the best parameters unless `restoreBest` is false. */
   readonly earlyStopping?: { readonly patience: number; readonly minDelta?: number; readonly restoreBest?: boolean };
-  /** ['auto']: a bar when stdout is a terminal, plain lines otherwise; 'none' for libraries and tests. */
+  /** 'auto' (default): a bar when stdout is a terminal, plain lines otherwise; 'none' for libraries and tests. */
   readonly progress?: ProgressMode;
   /** Called after each epoch with its record. */
   readonly onEpoch?: (record: EpochRecord) => void;
