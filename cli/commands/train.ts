@@ -27,7 +27,7 @@ options:
   --validation X           hold out this fraction of the training set, report it each epoch (default 0)
   --seed N                 seed of initialisation and shuffling (default 0)
   --dtype float32|float64  (default float32)
-  --backend NAME           engine backend (default cpu)
+  --backend NAME           engine backend: cpu (default), gpu (gpu.js, float32), gpu:<mode>
   --data DIR               read MNIST/Fashion-MNIST IDX files (raw or .gz) from DIR instead
   --output PATH            where to save the model (default model.safetensors)
   --no-save                do not save the model`;
@@ -80,7 +80,15 @@ export const trainCommand: Command = {
     const validationFraction = number('validation', o.validation, 0, (v) => v >= 0 && v < 1, 'in [0, 1)');
     const seed = number('seed', o.seed, 0, Number.isInteger, 'an integer');
     const output = o.output ?? 'model.safetensors';
-    if (o.backend) setBackend(o.backend);
+    if (o.backend) {
+      // the gpu.js backend registers itself on import; the core never loads it unasked
+      if (o.backend.startsWith('gpu')) await import('../../engine/backends/gpu/index.js');
+      try {
+        setBackend(o.backend);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
+    }
 
     const data: Split = o.data ? loadIdxDirectory(o.data, { dtype, flatten: model === 'mlp' }) : loadMnist({ dtype, flatten: model === 'mlp' });
     let trainSet: Dataset = data.train;
