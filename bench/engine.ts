@@ -7,6 +7,8 @@
  * the CPU backend (2·M·N·K per matmul, one per output element of other kernels).
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
+import { setMatmulKernel, type MatmulKernel } from '../engine/backends/cpu.js';
+import { wasmTiles } from '../engine/backends/wasm-tiles.js';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import {
@@ -95,24 +97,32 @@ interface Timing {
   peakHeapMiB: number;
 }
 
-/** Median time per call over repeated calls filling about `budgetMs`, after warm-up. */
-function time(fn: () => void, budgetMs: number, minCalls = 5): Timing {
-  for (let i = 0; i < 2; i++) fn();
+/**
+ * Median time per call of each function, over alternating calls filling about `budgetMs` after
+ * a warm-up. Alternating matters on a shared machine: both see the same background load, so
+ * their ratio (hvp/grad, engine/naive) is steadier than either time alone.
+ */
+function timeEach(fns: readonly (() => void)[], budgetMs: number, minCalls = 5): Timing[] {
+  for (const fn of fns) for (let i = 0; i < 2; i++) fn();
   gc();
-  const samples: number[] = [];
+  const samples = fns.map(() => [] as number[]);
   let peakRss = 0, peakHeap = 0;
   const start = performance.now();
-  while (samples.length < minCalls || performance.now() - start < budgetMs) {
-    const t0 = performance.now();
-    fn();
-    samples.push(performance.now() - t0);
+  while (samples[0]!.length < minCalls || performance.now() - start < budgetMs) {
+    fns.forEach((fn, i) => {
+      const t0 = performance.now();
+      fn();
+      samples[i]!.push(performance.now() - t0);
+    });
     const m = process.memoryUsage();
     peakRss = Math.max(peakRss, m.rss);
     peakHeap = Math.max(peakHeap, m.heapUsed + m.arrayBuffers);
-    if (samples.length > 10000) break;
+    if (samples[0]!.length >= 10000) break;
   }
-  samples.sort((a, b) => a - b);
-  return { msPerCall: samples[samples.length >> 1]!, calls: samples.length, peakRssMiB: peakRss / MiB, peakHeapMiB: peakHeap / MiB };
+  return samples.map((s) => {
+    s.sort((x, y) => x - y);
+    return { msPerCall: s[s.length >> 1]!, calls: s.length, peakRssMiB: peakRss / MiB, peakHeapMiB: peakHeap / MiB };
+  });
 }
 
 /** A backend that forwards to the CPU and counts floating-point operations. */
@@ -166,15 +176,15 @@ function naiveMatmul(A: Float64Array | Float32Array, B: Float64Array | Float32Ar
     }
 }
 
-interface MatmulRow { shape: string; dtype: DType; engineMs: number; naiveMs: number; engineGflops: number; naiveGflops: number; speedup: number }
+interface MatmulRow { shape: string; dtype: DType; engineMs: number; jsKernelMs: number; naiveMs: number; engineGflops: number; jsKernelGflops: number; naiveGflops: number; speedup: number }
 
 function benchMatmul(M: number, K: number, N: number, dtype: DType, budgetMs: number): MatmulRow {
   const rng = new Rng(1);
   const a = rng.normalTensor([M, K], 0, 1, dtype), b = rng.normalTensor([K, N], 0, 1, dtype);
   const A = a.toArray(), B = b.toArray();
   const C = dtype === 'float64' ? new Float64Array(M * N) : new Float32Array(M * N);
-  const engine = time(() => { matmul(a, b); }, budgetMs, 3);
-  const naive = time(() => naiveMatmul(A, B, C, M, K, N), budgetMs, 3);
+  const withKernel = (k: MatmulKernel) => () => { const prev = setMatmulKernel(k); matmul(a, b); setMatmulKernel(prev); };
+  const [engine, js, naive] = timeEach([withKernel('wasm'), withKernel('js'), () => naiveMatmul(A, B, C, M, K, N)], budgetMs, 3) as [Timing, Timing, Timing];
   // the two must agree, or the comparison means nothing
   const got = matmul(a, b).toArray();
   let err = 0;
@@ -182,8 +192,8 @@ function benchMatmul(M: number, K: number, N: number, dtype: DType, budgetMs: nu
   if (err > (dtype === 'float64' ? 1e-10 : 1e-3)) throw new Error(`bench matmul: engine and naive results differ by ${err}`);
   const flops = 2 * M * N * K;
   return {
-    shape: `${M}x${K} · ${K}x${N}`, dtype, engineMs: engine.msPerCall, naiveMs: naive.msPerCall,
-    engineGflops: flops / engine.msPerCall / 1e6, naiveGflops: flops / naive.msPerCall / 1e6,
+    shape: `${M}x${K} · ${K}x${N}`, dtype, engineMs: engine.msPerCall, jsKernelMs: js.msPerCall, naiveMs: naive.msPerCall,
+    engineGflops: flops / engine.msPerCall / 1e6, jsKernelGflops: flops / js.msPerCall / 1e6, naiveGflops: flops / naive.msPerCall / 1e6,
     speedup: naive.msPerCall / engine.msPerCall,
   };
 }
@@ -237,8 +247,7 @@ function benchModel(make: () => Workload, budgetMs: number): ModelRow {
   const w = make();
   const v = directionFor(w);
   const g = grad(w.loss);
-  const tg = time(() => { g(w.params); }, budgetMs);
-  const th = time(() => { hvp(w.loss, w.params, v); }, budgetMs);
+  const [tg, th] = timeEach([() => { g(w.params); }, () => { hvp(w.loss, w.params, v); }], budgetMs) as [Timing, Timing];
   return {
     workload: w.name, params: Object.values(w.params).reduce((n, t) => n + t.size, 0),
     gradMs: tg.msPerCall, hvpMs: th.msPerCall, ratio: th.msPerCall / tg.msPerCall,
@@ -274,9 +283,9 @@ export async function run(args: string[]): Promise<unknown> {
     matmuls.push(benchMatmul(128, 784, 128, dtype, budget));
     matmuls.push(benchMatmul(256, 256, 256, dtype, budget));
   }
-  console.log('\nmatmul                    dtype     engine ms  GF/s   naive ms  GF/s   speed-up');
+  console.log(`\nmatmul (engine kernel: ${wasmTiles() !== null ? 'wasm' : 'js only'}) dtype    engine ms  GF/s  js-kernel ms  GF/s  naive ms  GF/s  engine/naive`);
   for (const m of matmuls) {
-    console.log(`${m.shape.padEnd(25)} ${m.dtype}  ${f(m.engineMs).padStart(9)} ${f(m.engineGflops).padStart(6)}  ${f(m.naiveMs).padStart(8)} ${f(m.naiveGflops).padStart(6)}  ${f(m.speedup).padStart(7)}×`);
+    console.log(`${m.shape.padEnd(36)} ${m.dtype}  ${f(m.engineMs).padStart(8)} ${f(m.engineGflops).padStart(5)}  ${f(m.jsKernelMs).padStart(12)} ${f(m.jsKernelGflops).padStart(5)}  ${f(m.naiveMs).padStart(8)} ${f(m.naiveGflops).padStart(5)}  ${f(m.speedup).padStart(11)}×`);
   }
 
   let memory: MemoryRun | null = null;

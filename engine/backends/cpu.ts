@@ -141,6 +141,52 @@ let packedA = new Float64Array(MR * KC * 64);
 let packedB = new Float64Array(NR * KC * 64);
 
 /**
+ * A binary op on two strided views of one shape, written contiguously into `o`, without first
+ * copying the views. Axes are merged where both views allow it, so the inner loop is as long as
+ * possible; it then runs with each operand's own stride (0 for a broadcast operand).
+ */
+function binaryStrided(op: BinaryOp, a: NdArray<TypedArray>, b: NdArray<TypedArray>, o: TypedArray): void {
+  const sizes: number[] = [], sa: number[] = [], sb: number[] = [];
+  a.shape.forEach((d, i) => {
+    if (d === 1) return;
+    const g = sizes.length - 1;
+    // axis i continues the previous group if stepping over the group equals one step of axis i
+    if (g >= 0 && sa[g] === a.stride[i]! * d && sb[g] === b.stride[i]! * d) {
+      sizes[g]! *= d; sa[g] = a.stride[i]!; sb[g] = b.stride[i]!;
+    } else { sizes.push(d); sa.push(a.stride[i]!); sb.push(b.stride[i]!); }
+  });
+  if (o.length === 0) return;
+  if (sizes.length === 0) { sizes.push(1); sa.push(0); sb.push(0); }
+  const G = sizes.length, n = sizes[G - 1]!, stepA = sa[G - 1]!, stepB = sb[G - 1]!;
+  const A = a.data, B = b.data, index = new Array<number>(G).fill(0);
+  let pa = a.offset, pb = b.offset;
+  for (let po = 0; po < o.length; po += n) {
+    binaryRow(op, A, pa, stepA, B, pb, stepB, o, po, n);
+    for (let g = G - 2; g >= 0; g--) {
+      index[g]!++;
+      pa += sa[g]!; pb += sb[g]!;
+      if (index[g]! < sizes[g]!) break;
+      pa -= sa[g]! * sizes[g]!; pb -= sb[g]! * sizes[g]!;
+      index[g] = 0;
+    }
+  }
+}
+
+function binaryRow(op: BinaryOp, A: TypedArray, pa: number, sa: number, B: TypedArray, pb: number, sb: number, o: TypedArray, po: number, n: number): void {
+  const end = po + n;
+  switch (op) {
+    case 'add': for (let i = po; i < end; i++, pa += sa, pb += sb) o[i] = A[pa]! + B[pb]!; break;
+    case 'sub': for (let i = po; i < end; i++, pa += sa, pb += sb) o[i] = A[pa]! - B[pb]!; break;
+    case 'mul': for (let i = po; i < end; i++, pa += sa, pb += sb) o[i] = A[pa]! * B[pb]!; break;
+    case 'div': for (let i = po; i < end; i++, pa += sa, pb += sb) o[i] = A[pa]! / B[pb]!; break;
+    case 'max': for (let i = po; i < end; i++, pa += sa, pb += sb) { const x = A[pa]!, y = B[pb]!; o[i] = x >= y ? x : y; } break;
+    case 'min': for (let i = po; i < end; i++, pa += sa, pb += sb) { const x = A[pa]!, y = B[pb]!; o[i] = x <= y ? x : y; } break;
+    case 'equal': for (let i = po; i < end; i++, pa += sa, pb += sb) o[i] = A[pa] === B[pb] ? 1 : 0; break;
+    case 'greater': for (let i = po; i < end; i++, pa += sa, pb += sb) o[i] = A[pa]! > B[pb]! ? 1 : 0; break;
+  }
+}
+
+/**
  * C[M,N] += op(A)·op(B) for one matrix pair stored row-major at the given offsets, where
  * op(A) is A [M,K] or, with `transA`, Aᵀ for A stored [K,M] (likewise B: [K,N] or [N,K]).
  */
@@ -266,7 +312,9 @@ export const cpuBackend: Backend = {
   },
   binary(op, a, b) {
     const o = allocate(a.dtype, sizeOf(a.shape));
-    binaryKernel(op, dense(a), dense(b), o);
+    const na = (a as CpuBuffer).nd, nb = (b as CpuBuffer).nd;
+    if (isContiguous(na) && isContiguous(nb)) binaryKernel(op, dense(a), dense(b), o);
+    else binaryStrided(op, na, nb, o); // e.g. a bias broadcast by stride 0: read it in place
     return wrap(o, a.shape, a.dtype);
   },
   pow(x, p) {
@@ -289,19 +337,52 @@ export const cpuBackend: Backend = {
   },
 
   reduce(op, x, axes) {
-    // Move the reduced axes last (a free view), make it contiguous, then reduce runs of `inner`.
-    const rank = x.shape.length;
-    const kept = [...Array(rank).keys()].filter((i) => !axes.includes(i));
-    const nd = (x as CpuBuffer).nd.transpose(...kept, ...axes);
-    const a = dense(new CpuBuffer(nd, x.dtype));
-    const outShape = kept.map((i) => x.shape[i]!);
-    const outer = sizeOf(outShape), inner = sizeOf(axes.map((i) => x.shape[i]!));
-    const o = allocate(x.dtype, outer);
-    for (let r = 0, p = 0; r < outer; r++) {
-      let acc = op === 'sum' ? 0 : -Infinity;
-      if (op === 'sum') for (let j = 0; j < inner; j++, p++) acc += a[p]!;
-      else for (let j = 0; j < inner; j++, p++) { const v = a[p]!; if (v > acc || v !== v) acc = v; }
-      o[r] = acc;
+    // Walk the (contiguous) input once, in memory order, without transposing it: adjacent axes
+    // that are all reduced or all kept merge into one, and the innermost run either folds into
+    // one accumulator (reduced) or adds a whole row into the output (kept, e.g. a bias gradient
+    // summed over the batch).
+    const a = dense(x);
+    const outShape = x.shape.filter((_, i) => !axes.includes(i));
+    const o = allocate(x.dtype, sizeOf(outShape));
+    const isMax = op === 'max';
+    if (isMax) o.fill(-Infinity);
+    const sizes: number[] = [], reduced: boolean[] = [];
+    x.shape.forEach((d, i) => {
+      if (d === 1) return;
+      const r = axes.includes(i);
+      if (sizes.length > 0 && reduced[reduced.length - 1] === r) sizes[sizes.length - 1]! *= d;
+      else { sizes.push(d); reduced.push(r); }
+    });
+    if (a.length === 0) return wrap(o, outShape, x.dtype);
+    if (sizes.length === 0) { o[0] = a[0]!; return wrap(o, outShape, x.dtype); }
+    const G = sizes.length, inner = sizes[G - 1]!, innerReduced = reduced[G - 1]!;
+    const outStride = new Array<number>(G);
+    for (let g = G - 1, stride = 1; g >= 0; g--) {
+      outStride[g] = reduced[g] ? 0 : stride;
+      if (!reduced[g]) stride *= sizes[g]!;
+    }
+    const index = new Array<number>(G).fill(0);
+    const rows = a.length / inner;
+    for (let row = 0, p = 0, q = 0; row < rows; row++, p += inner) {
+      if (innerReduced) {
+        let acc = isMax ? -Infinity : 0;
+        if (isMax) for (let j = 0; j < inner; j++) { const v = a[p + j]!; if (v > acc || v !== v) acc = v; }
+        else for (let j = 0; j < inner; j++) acc += a[p + j]!;
+        if (!isMax) o[q] += acc;
+        else if (acc > o[q]! || acc !== acc) o[q] = acc;
+      } else if (isMax) {
+        for (let j = 0; j < inner; j++) { const v = a[p + j]!; if (v > o[q + j]! || v !== v) o[q + j] = v; }
+      } else {
+        for (let j = 0; j < inner; j++) o[q + j] += a[p + j]!;
+      }
+      // advance the outer multi-index (groups G-2..0) like an odometer, tracking the output offset
+      for (let g = G - 2; g >= 0; g--) {
+        index[g]!++;
+        q += outStride[g]!;
+        if (index[g]! < sizes[g]!) break;
+        q -= outStride[g]! * sizes[g]!;
+        index[g] = 0;
+      }
     }
     return wrap(o, outShape, x.dtype);
   },
