@@ -109,7 +109,8 @@ class Progress {
 
 /**
  * Trains `net` from `params` on `data` with seeded mini-batch SGD (or Adam), minimising
- * mean loss + (wd/2)‖θ‖². Data in another dtype than the parameters is converted first. Throws a NonFiniteError if the loss becomes NaN/Inf (lower the rate).
+ * mean loss + (wd/2)‖θ‖². Data in another dtype than the parameters is converted first.
+ * Throws a NonFiniteError if the loss or a parameter becomes NaN/Inf (lower the rate).
  * @example
  * const net = mlp();
  * const { train: trainSet, test } = loadMnist({ dtype: 'float32' });
@@ -161,7 +162,10 @@ export function train(net: Sequential, params: Params, data: Dataset, options: T
     }
     const theta = toVector(current);
     for (let i = 0; i < theta.length; i++) {
-      if (!Number.isFinite(theta[i]!)) throw new NonFiniteError(`train: parameter ${i} of θ became ${theta[i]} in epoch ${epoch + 1} (lr ${lr}); lower the learning rate`);
+      if (!Number.isFinite(theta[i]!)) {
+        progress.abort();
+        throw new NonFiniteError(`train: parameter ${i} of θ became ${theta[i]} in epoch ${epoch + 1} (lr ${lr}); lower the learning rate`);
+      }
     }
     let record: EpochRecord = { epoch, lr, trainLoss: total / seen, seconds: 0 };
     if (validation) {

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { NonFiniteError, Rng, ValueError, fromVector, grad, hvp, mul, square, sum, tensor, toVector, type Tensor } from '../../engine/index.js';
+import { NonFiniteError, Rng, ValueError, fromVector, grad, hvp, mapTree, mul, square, sum, tensor, toVector, type Tensor, type Tree } from '../../engine/index.js';
 import {
   Adam, Sgd, accuracy, argmaxRows, cosineLr, crossEntropy, evaluate, gaussianBlobs, loadMnist, logisticRegression,
   mlp, mse, objective, predict, smallCnn, stepLr, stratifiedSplit, train, weightDecayPenalty, type Params,
@@ -180,6 +180,9 @@ describe('training', () => {
     const net = mlp([2, 3]);
     const exploding = (out: Tensor) => mul(sum(square(out)), 1e308);
     expect(() => train(net, net.init(new Rng(0), 'float64'), blobTrain, { epochs: 1, loss: exploding, progress: 'none' })).toThrow(NonFiniteError);
+    // an optimizer that breaks the parameters on the epoch's last step is caught at the epoch's end
+    const poison = { lr: 1, step: <T extends Tree>(p: T) => mapTree(p, (t) => mul(t, NaN)) };
+    expect(() => train(net, net.init(new Rng(0), 'float64'), blobTrain, { epochs: 1, batchSize: 1000, optimizer: poison, progress: 'none' })).toThrow(/parameter 0 of θ became NaN/);
   });
 
   it("prints one line per epoch in 'lines' mode", () => {
