@@ -2,8 +2,9 @@
 import type { Command } from './command.js';
 import { demoCommand } from './commands/demo.js';
 import { trainCommand } from './commands/train.js';
+import { influenceCommand } from './commands/influence.js';
 
-export const commands: readonly Command[] = [demoCommand, trainCommand];
+export const commands: readonly Command[] = [demoCommand, trainCommand, influenceCommand]
 
 /** The subcommand `npm start` runs when no name is given. */
 export const defaultCommand = 'train';
