@@ -1,7 +1,8 @@
 /**
  * The gift engine: tensors, primitives with their differentiation rules, and the transforms
  * (grad, vjp, jvp, hvp). Read in this order to learn autodiff from it: tensor.ts, trace.ts,
- * primitives/mul.ts, transforms/jvp.ts, transforms/vjp.ts, transforms/grad.ts, transforms/hvp.ts.
+ * primitives/mul.ts, composite.ts, transforms/jvp.ts, transforms/vjp.ts, transforms/grad.ts,
+ * transforms/hvp.ts, then backend.ts and backends/cpu.ts. docs/autodiff.md is the guided tour.
  * @module
  */
 export * from './ops.js';

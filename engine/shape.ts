@@ -1,3 +1,4 @@
+/** Shapes: sizes, row-major strides, NumPy broadcasting and axis normalisation, shared by every op's argument checks. */
 import { ShapeError, ValueError, fmtShape } from './errors.js';
 
 /** A tensor's shape: one non-negative integer per axis; `[]` is a scalar. */

@@ -4,6 +4,9 @@
  * Views make reshape, permute, slice and broadcastTo free (strides, offsets and zero strides);
  * kernels that need contiguous memory call `dense()`, which copies only when a view is strided.
  * Hot loops index typed arrays directly: no per-element closures, one `switch` per kernel call.
+ * Matmul, most of the time of any gradient, packs its operands into panels and runs a
+ * register-tiled kernel (WebAssembly SIMD where available, see wasm-tiles.ts); scratch panels are
+ * reused, so steady-state loops allocate only their outputs.
  */
 import ndarray from 'ndarray';
 import type { NdArray } from 'ndarray';

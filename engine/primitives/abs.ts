@@ -1,3 +1,4 @@
+/** |x|: its derivative is sign(x) (taken as 0 at 0), a flat function, so second derivatives vanish. */
 import type { Tensor } from '../tensor.js';
 import { bind, definePrimitive } from '../trace.js';
 import { mul } from './mul.js';

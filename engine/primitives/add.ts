@@ -1,3 +1,4 @@
+/** x + y: tangents add, and the cotangent flows unchanged to both inputs (broadcasting was undone by broadcastTo's rule). */
 import type { Tensor, TensorLike } from '../tensor.js';
 import { bind, definePrimitive, type MaybeTensor } from '../trace.js';
 import { binaryOperands } from './operands.js';

@@ -1,3 +1,4 @@
+/** Broadcasting as an explicit primitive: its VJP sums the cotangent back ("unbroadcast"), so binary primitives never deal with shapes. */
 import { ShapeError, fmtShape } from '../errors.js';
 import { sameShape, type Shape } from '../shape.js';
 import type { Tensor } from '../tensor.js';

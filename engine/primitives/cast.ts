@@ -1,3 +1,4 @@
+/** Changing dtype is linear: tangents are cast forward, cotangents are cast back to the input's dtype. */
 import type { DType } from '../dtype.js';
 import type { Tensor } from '../tensor.js';
 import { bind, definePrimitive } from '../trace.js';

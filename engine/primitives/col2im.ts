@@ -1,3 +1,4 @@
+/** col2im sums patch rows back into an image: the adjoint (transpose) of im2col, so each is the other's VJP. */
 import type { Conv2dGeometry } from '../backend.js';
 import type { Shape } from '../shape.js';
 import type { Tensor } from '../tensor.js';

@@ -1,3 +1,4 @@
+/** Concatenation is linear: tangents concatenate; each input's cotangent is its own slice of the output's. */
 import { DTypeError, ShapeError, ValueError, fmtShape } from '../errors.js';
 import { normalizeAxes } from '../shape.js';
 import { zerosLike, type Tensor } from '../tensor.js';

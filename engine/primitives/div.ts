@@ -1,3 +1,4 @@
+/** x / y, with rules written in terms of the output y = x/y so nothing is computed twice. */
 import type { Tensor, TensorLike } from '../tensor.js';
 import { bind, definePrimitive } from '../trace.js';
 import { addTangents } from './add.js';

@@ -1,3 +1,4 @@
+/** e^x is its own derivative, so both rules reuse the output instead of recomputing it. */
 import type { Tensor } from '../tensor.js';
 import { bind, definePrimitive } from '../trace.js';
 import { mul } from './mul.js';

@@ -1,3 +1,4 @@
+/** gather(x, labels) = x[i, labels[i]]: how a cross-entropy reads the true class. Labels are data (params), not differentiated; gather and scatter are adjoint. */
 import { ShapeError, ValueError, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { bind, definePrimitive } from '../trace.js';

@@ -1,3 +1,4 @@
+/** im2col turns convolution into one matmul and pooling into a reduction. It is linear, so its JVP is itself and its VJP its adjoint, col2im. */
 import type { Conv2dGeometry } from '../backend.js';
 import { convOutSize } from '../backend.js';
 import { ShapeError, ValueError, fmtShape } from '../errors.js';

@@ -1,3 +1,4 @@
+/** log x: derivative 1/x (the caller keeps x positive). */
 import type { Tensor } from '../tensor.js';
 import { bind, definePrimitive } from '../trace.js';
 import { div } from './div.js';

@@ -1,3 +1,4 @@
+/** Matrix product. Transpose flags live in the params so that the VJP's Aᵀ and Bᵀ are free (no copies), and the rule stays bilinear. */
 import { DTypeError, ShapeError, fmtShape } from '../errors.js';
 import { broadcastShapes } from '../shape.js';
 import type { Tensor } from '../tensor.js';

@@ -1,3 +1,4 @@
+/** Max over axes: the derivative routes the tangent/cotangent to the arg-max; ties share it equally so the rule is symmetric. */
 import { ValueError, fmtShape } from '../errors.js';
 import { normalizeAxes, reducedShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';

@@ -1,3 +1,13 @@
+/**
+ * Anatomy of a primitive (read this one first). A primitive is three things kept together:
+ * `impl`, the forward kernel, which only ever talks to the backend; `jvp`, the forward-mode rule
+ * (input tangents → output tangent); `vjp`, the reverse-mode rule (output cotangent → input
+ * cotangents). Both rules are written with ops such as `mul` itself, never with raw numbers, so
+ * when a rule runs under another transform it is differentiated in turn: that is what makes
+ * hvp (jvp of grad) and higher derivatives work. `null` stands for a zero tangent/cotangent, and
+ * `needs[i]` says whether anyone wants input i's cotangent, so constants cost nothing.
+ * The public function at the bottom checks and broadcasts its arguments, then calls `bind`.
+ */
 import type { Tensor, TensorLike } from '../tensor.js';
 import { bind, definePrimitive } from '../trace.js';
 import { addTangents } from './add.js';

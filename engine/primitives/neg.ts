@@ -1,3 +1,4 @@
+/** −x: linear, so both rules just negate. */
 import type { Tensor } from '../tensor.js';
 import { bind, definePrimitive } from '../trace.js';
 

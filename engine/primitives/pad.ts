@@ -1,3 +1,4 @@
+/** Zero padding: linear; its VJP cuts the window back out (pad and slice are adjoint). */
 import { ValueError, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { bind, definePrimitive } from '../trace.js';

@@ -1,3 +1,4 @@
+/** Axis permutation: a free view on the CPU; its VJP applies the inverse permutation. */
 import { ValueError, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { bind, definePrimitive } from '../trace.js';

@@ -1,3 +1,4 @@
+/** x^p for a constant p: the rule p·x^(p−1) uses pow again, so any order of derivative works. */
 import { ValueError } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { bind, definePrimitive } from '../trace.js';

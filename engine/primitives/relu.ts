@@ -1,3 +1,4 @@
+/** max(x, 0): the derivative is a step (0 at the kink, as PyTorch), itself flat, so HVPs through relu see only the linear pieces. */
 import type { Tensor } from '../tensor.js';
 import { bind, definePrimitive } from '../trace.js';
 import { greater } from './compare.js';

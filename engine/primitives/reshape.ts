@@ -1,3 +1,4 @@
+/** Reshape: same numbers, new shape; the VJP reshapes the cotangent back. */
 import { ShapeError, fmtShape } from '../errors.js';
 import { checkShape, sameShape, sizeOf, type Shape } from '../shape.js';
 import type { Tensor } from '../tensor.js';

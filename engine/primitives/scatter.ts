@@ -1,3 +1,4 @@
+/** scatter places v[i] at [i, labels[i]] (a weighted one-hot): the adjoint of gather. */
 import { ShapeError, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { bind, definePrimitive } from '../trace.js';

@@ -1,3 +1,4 @@
+/** σ(x) = 1/(1+e^−x), with derivative σ(1−σ) written from the output. */
 import type { Tensor } from '../tensor.js';
 import { bind, definePrimitive } from '../trace.js';
 import { mul } from './mul.js';

@@ -1,3 +1,4 @@
+/** sign(x) is piecewise constant: zero derivative everywhere it has one. */
 import type { Tensor } from '../tensor.js';
 import { bind, definePrimitive } from '../trace.js';
 

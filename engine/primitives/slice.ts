@@ -1,3 +1,4 @@
+/** A window of a tensor: linear; its VJP pads the cotangent back to the input's shape. */
 import { ValueError, fmtShape } from '../errors.js';
 import type { Tensor } from '../tensor.js';
 import { bind, definePrimitive } from '../trace.js';

@@ -1,3 +1,4 @@
+/** softplus(x) = log(1 + e^x), whose derivative is σ(x). */
 import type { Tensor } from '../tensor.js';
 import { bind, definePrimitive } from '../trace.js';
 import { mul } from './mul.js';

@@ -1,3 +1,4 @@
+/** √x, with derivative 1/(2√x) written from the output. */
 import type { Tensor } from '../tensor.js';
 import { bind, definePrimitive } from '../trace.js';
 import { div } from './div.js';

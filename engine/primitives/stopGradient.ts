@@ -1,3 +1,4 @@
+/** The identity for values, a constant for every transform: used where a value must not carry derivatives (the shift in logSumExp). */
 import type { Tensor } from '../tensor.js';
 import { bind, definePrimitive } from '../trace.js';
 

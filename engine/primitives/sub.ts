@@ -1,3 +1,4 @@
+/** x − y: like add, with the second cotangent negated. */
 import type { Tensor, TensorLike } from '../tensor.js';
 import { bind, definePrimitive } from '../trace.js';
 import { addTangents } from './add.js';

@@ -1,3 +1,4 @@
+/** Sum over axes: the JVP sums tangents; the VJP broadcasts the cotangent back over the reduced axes. */
 import { normalizeAxes, reducedShape } from '../shape.js';
 import type { Tensor } from '../tensor.js';
 import { bind, definePrimitive } from '../trace.js';

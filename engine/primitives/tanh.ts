@@ -1,3 +1,4 @@
+/** tanh x, with derivative 1 − tanh² written from the output. */
 import type { Tensor } from '../tensor.js';
 import { bind, definePrimitive } from '../trace.js';
 import { mul } from './mul.js';

@@ -1,3 +1,4 @@
+/** where(c, a, b) picks per element; the condition is data, so derivatives flow only into the chosen branch. */
 import { DTypeError, fmtShape } from '../errors.js';
 import { broadcastShapes } from '../shape.js';
 import { zerosLike, type Tensor, type TensorLike } from '../tensor.js';
