@@ -3,8 +3,10 @@ import type { Command } from './command.js';
 import { demoCommand } from './commands/demo.js';
 import { trainCommand } from './commands/train.js';
 import { influenceCommand } from './commands/influence.js';
+import { removeClassCommand } from './commands/remove-class.js';
+import { backdoorCommand } from './commands/backdoor.js';
 
-export const commands: readonly Command[] = [demoCommand, trainCommand, influenceCommand]
+export const commands: readonly Command[] = [demoCommand, trainCommand, influenceCommand, removeClassCommand, backdoorCommand];
 
 /** The subcommand `npm start` runs when no name is given. */
 export const defaultCommand = 'train';

@@ -47,6 +47,24 @@ export interface EditSettings {
   readonly stepGrid?: readonly number[];
   /** Seed of the Hessian batch and of the random parts of the selection [0]. */
   readonly seed?: number;
+  /** Ratios of the sweep (GIF with CGLS, FIF and PIF at each, for the accuracy-vs-ratio chart) [none]. */
+  readonly sweepRatios?: readonly number[];
+  /** Selectors of the sweep [the task's selector]. */
+  readonly sweepSelectors?: readonly Selector[];
+  /** Target samples in the SIF target Hessian H_U (a subsample, scaled to the sum over all m) [hessianSamples]. */
+  readonly targetHessianSamples?: number;
+}
+
+/** One point of the ratio sweep. */
+export interface SweepPoint {
+  readonly ratio: number;
+  readonly selector: Selector;
+  readonly method: 'GIF-CGLS' | 'FIF' | 'PIF';
+  readonly parameters: number;
+  readonly test: Metrics;
+  readonly plain: Metrics;
+  readonly hvps: number;
+  readonly seconds: number;
 }
 
 /** How the model is (re)trained: the recipe of θ*, reused for retraining. */
@@ -116,9 +134,11 @@ export interface TaskResult {
   /** Seconds spent on scoring and selection, on the target gradient, and on retraining from scratch. */
   readonly selectionSeconds: number;
   readonly retrainSeconds: number;
-  readonly settings: Required<Omit<EditSettings, 'threshold'>> & { threshold: number };
-  /** The edits themselves (Δθ), for callers that want to sweep ratios or keep the vectors. */
+  readonly settings: Required<EditSettings>;
+  /** The edits themselves (Δθ), for callers that want to keep the vectors. */
   readonly deltas: Record<string, Float64Array>;
+  /** GIF/FIF/PIF over `sweepRatios` × `sweepSelectors` (empty without a sweep). */
+  readonly sweep: SweepPoint[];
 }
 
 const ALL_METHODS: readonly EditMethod[] = ['GIF', 'GIF-CGLS', 'FIF', 'PIF', 'IF', 'SIF'];
@@ -129,8 +149,10 @@ function defaults(s: EditSettings): TaskResult['settings'] {
     ratio: s.ratio ?? 0.05, selector: s.selector ?? 'gradient', threshold: s.threshold ?? 0.5,
     hessianSamples: s.hessianSamples ?? 1000, damping: s.damping ?? 0, richardsonIterations: s.richardsonIterations ?? 100,
     krylovIterations: s.krylovIterations ?? 30, tolerance: s.tolerance ?? 1e-4, methods: s.methods ?? ALL_METHODS,
-    stepGrid, seed: s.seed ?? 0,
+    stepGrid, seed: s.seed ?? 0, sweepRatios: s.sweepRatios ?? [], sweepSelectors: s.sweepSelectors ?? [s.selector ?? 'gradient'],
+    targetHessianSamples: s.targetHessianSamples ?? s.hessianSamples ?? 1000,
   } as const;
+  for (const r of out.sweepRatios) if (!(r > 0 && r <= 1)) throw new ValueError(`GIF task: sweep ratio must be in (0, 1], got ${r}`);
   if (!(out.ratio > 0 && out.ratio <= 1)) throw new ValueError(`GIF task: ratio must be in (0, 1], got ${out.ratio}`);
   if (!Number.isInteger(out.hessianSamples) || out.hessianSamples < 1) throw new ValueError(`GIF task: hessianSamples must be a positive integer, got ${out.hessianSamples}`);
   if (!stepGrid.length || !stepGrid.every((v) => v > 0 && Number.isFinite(v))) throw new ValueError('GIF task: the step grid must hold positive finite multiples');
@@ -143,8 +165,16 @@ function defaults(s: EditSettings): TaskResult['settings'] {
  * @example chooseParameters(net, theta, targetX, (o) => crossEntropy(o, targetY), { ratio: 0.05, selector: 'output' })
  */
 export function chooseParameters(net: Sequential, params: Params, targetX: Tensor, targetLoss: (o: Tensor) => Tensor, settings: EditSettings): { selection: Selection; scores: UnitScores } {
-  const s = defaults(settings);
   const scores = unitScores(net, params, targetX, targetLoss);
+  return { selection: selectFromScores(net, scores, settings), scores };
+}
+
+/**
+ * J from precomputed unit scores with the settings' ratio, selector and seed.
+ * @example selectFromScores(net, scores, { ratio: 0.1, selector: 'output' })
+ */
+export function selectFromScores(net: Sequential, scores: UnitScores, settings: EditSettings): Selection {
+  const s = defaults(settings);
   const layout = net.parameterLayout();
   const pick = (which: 'output' | 'gradient', order: 'highest' | 'lowest') =>
     selectParameters(layout, scores[which], s.ratio, { order, seed: s.seed, rule: `${which}${order === 'lowest' ? '-lowest' : ''}` });
@@ -158,7 +188,7 @@ export function chooseParameters(net: Sequential, params: Params, targetX: Tenso
     case 'threshold': selection = selectByThreshold(layout, scores.output, s.threshold); break;
     default: throw new ValueError(`GIF task: unknown selector '${String(s.selector)}'`);
   }
-  return { selection, scores };
+  return selection;
 }
 
 /** The objective on plain batches `{x, y}`, as influence/hessian.ts wants it. */
@@ -218,7 +248,7 @@ function distance(a: Float64Array, b: Float64Array): number {
 /** Shared driver: edits, step search on validation, retraining, rows. */
 function runTask(args: {
   task: TaskResult['task']; description: string; net: Sequential; params: Params; n: number; m: number;
-  H: LinearOperator; g: Float64Array; selection: Selection; selectionSeconds: number; gradientSeconds: number;
+  H: LinearOperator; g: Float64Array; selection: Selection; scores: UnitScores; selectionSeconds: number; gradientSeconds: number;
   settings: TaskResult['settings']; sif: () => { targetHessian: LinearOperator; gSum: Float64Array; n: number; m: number; wd: number };
   validate: (p: Params) => Metrics; test: (p: Params) => Metrics; retrain: (warm: boolean) => Params; progress: TaskProgress;
 }): TaskResult {
@@ -245,15 +275,19 @@ function runTask(args: {
   ];
   const deltas: Record<string, Float64Array> = {};
   const overhead = args.selectionSeconds + args.gradientSeconds;
-  for (const edit of edits) {
-    deltas[edit.method] = edit.delta;
-    const plainStep = norm(edit.delta);
+  const chooseStep = (delta: Float64Array): number => {
     let best = { length: s.stepGrid[0]! * thetaNorm, score: -Infinity };
     for (const k of s.stepGrid) {
       const length = k * thetaNorm;
-      const score = args.validate(along(theta, edit.delta, length, params)).score;
+      const score = args.validate(along(theta, delta, length, params)).score;
       if (score > best.score) best = { length, score };
     }
+    return best.length;
+  };
+  for (const edit of edits) {
+    deltas[edit.method] = edit.delta;
+    const plainStep = norm(edit.delta);
+    const best = { length: chooseStep(edit.delta) };
     const chosen = along(theta, edit.delta, best.length, params);
     const chosenVec = toVector(chosen);
     const usesSelection = edit.method === 'GIF' || edit.method === 'GIF-CGLS' || edit.method === 'FIF' || edit.method === 'PIF';
@@ -265,9 +299,40 @@ function runTask(args: {
       residual: edit.diagnostics.relativeResidual, converged: edit.diagnostics.converged,
     });
   }
+  // the sweep: GIF (CGLS), FIF and PIF at every ratio and selector, on the same H and g
+  const sweep: SweepPoint[] = [];
+  if (s.sweepRatios.length) {
+    let full = deltas.IF;
+    if (!full) {
+      progress.stage?.('sweep: IF for PIF');
+      full = ifEdit(args.H, args.g, { tolerance: s.tolerance, maxIterations: s.krylovIterations }).delta;
+    }
+    const fullDelta = full;
+    for (const selector of s.sweepSelectors) {
+      for (const ratio of s.sweepRatios) {
+        progress.stage?.(`sweep: ${selector} selection at ${(100 * ratio).toFixed(1)}%`);
+        const J = selectFromScores(args.net, args.scores, { ...s, ratio, selector }).indices;
+        const kOpts = { tolerance: s.tolerance, maxIterations: s.krylovIterations };
+        const edits: [SweepPoint['method'], Float64Array, number, number][] = [];
+        const gif = gifEdit(args.H, J, args.g, { solver: 'cgls', ...kOpts });
+        edits.push(['GIF-CGLS', gif.delta, gif.hvps, gif.wallMs]);
+        const fif = fifEdit(args.H, J, args.g, kOpts);
+        edits.push(['FIF', fif.delta, fif.hvps, fif.wallMs]);
+        const pif = new Float64Array(fullDelta.length);
+        for (const j of J) pif[j] = fullDelta[j]!;
+        edits.push(['PIF', pif, 0, 0]);
+        for (const [method, delta, hvps, ms] of edits) {
+          sweep.push({
+            ratio, selector, method, parameters: J.length, hvps, seconds: ms / 1000,
+            test: args.test(along(theta, delta, chooseStep(delta), params)), plain: args.test(along(theta, delta, norm(delta), params)),
+          });
+        }
+      }
+    }
+  }
   return {
     task: args.task, description: args.description, n: args.n, m: args.m, parameterCount: theta.length,
-    selection: args.selection, rows, selectionSeconds: args.selectionSeconds, retrainSeconds, settings: s, deltas,
+    selection: args.selection, rows, selectionSeconds: args.selectionSeconds, retrainSeconds, settings: s, deltas, sweep,
   };
 }
 
@@ -334,7 +399,7 @@ export function removeClass(setup: ClassRemovalSetup, settings: EditSettings = {
 
   progress.stage?.('score and select parameters');
   let t0 = performance.now();
-  const { selection } = chooseParameters(net, params, target.x, (o) => crossEntropy(o, target.y), s);
+  const { selection, scores } = chooseParameters(net, params, target.x, (o) => crossEntropy(o, target.y), s);
   const selectionSeconds = (performance.now() - t0) / 1000;
 
   progress.stage?.('target gradient and Hessian batch');
@@ -346,15 +411,16 @@ export function removeClass(setup: ClassRemovalSetup, settings: EditSettings = {
   const rng = new Rng(s.seed);
   const hBatch = subset(data, sample(retainedIdx, s.hessianSamples, rng));
   const H = hessianOperator(objective, params, [{ x: hBatch.x, y: hBatch.y }], { damping: s.damping });
+  const hu = subset(target, sample(Int32Array.from({ length: m }, (_, i) => i), s.targetHessianSamples, new Rng(s.seed + 1)));
   const sif = () => ({
-    targetHessian: scaled(hessianOperator({ loss: objective.loss }, params, [{ x: target.x, y: target.y }]), m),
+    targetHessian: scaled(hessianOperator({ loss: objective.loss }, params, [{ x: hu.x, y: hu.y }]), m),
     gSum: gMean.map((v) => v * m), n, m, wd: recipe.weightDecay,
   });
 
   const retained = subset(data, retainedIdx);
   const evalWith = (ds: Dataset) => (p: Params): Metrics => classMetrics(net, p, ds, c);
   return runTask({
-    task: 'remove-class', description: `remove class ${c} (${m} of ${n} training samples)`, net, params, n, m, H, g, selection,
+    task: 'remove-class', description: `remove class ${c} (${m} of ${n} training samples)`, net, params, n, m, H, g, selection, scores,
     selectionSeconds, gradientSeconds, settings: s, sif, progress,
     validate: evalWith(validation),
     test: (p) => ({ ...classMetrics(net, p, test, c), ...classLosses(net, p, test, c) }),
@@ -429,7 +495,7 @@ export function correctBackdoor(setup: BackdoorSetup, settings: EditSettings = {
 
   progress.stage?.('score and select parameters');
   let t0 = performance.now();
-  const { selection } = chooseParameters(net, params, target.x, targetLoss, s);
+  const { selection, scores } = chooseParameters(net, params, target.x, targetLoss, s);
   const selectionSeconds = (performance.now() - t0) / 1000;
 
   progress.stage?.('target gradient and Hessian batch');
@@ -443,8 +509,11 @@ export function correctBackdoor(setup: BackdoorSetup, settings: EditSettings = {
   const hBatch = subset(data, sample(cleanIdx, s.hessianSamples, new Rng(s.seed)));
   const objective = ceObjective(net, recipe.weightDecay);
   const H = hessianOperator(objective, params, [{ x: hBatch.x, y: hBatch.y }], { damping: s.damping });
+  const huIdx = sample(Int32Array.from({ length: m }, (_, i) => i), s.targetHessianSamples, new Rng(s.seed + 1));
+  const hu = subset(target, huIdx);
+  const huTrue = Int32Array.from(huIdx, (i) => trueLabels[i]!);
   const sif = () => ({
-    targetHessian: scaled(hessianOperator({ loss: (p: Params, b: XY) => targetLoss(net.apply(p, b.x)) }, params, [{ x: target.x, y: target.y }]), m),
+    targetHessian: scaled(hessianOperator({ loss: (p: Params, b: XY) => sub(crossEntropy(net.apply(p, b.x), b.y), crossEntropy(net.apply(p, b.x), huTrue)) }, params, [{ x: hu.x, y: hu.y }]), m),
     gSum: gMean.map((v) => v * m), n, m, wd: recipe.weightDecay,
   });
 
@@ -455,7 +524,7 @@ export function correctBackdoor(setup: BackdoorSetup, settings: EditSettings = {
   const valTrig = triggeredExcept(validation, label), testTrig = triggeredExcept(test, label);
   return runTask({
     task: 'backdoor', description: `correct a backdoor (${m} of ${n} training samples triggered and labelled ${label})`, net, params, n, m, H, g,
-    selection, selectionSeconds, gradientSeconds, settings: s, sif, progress,
+    selection, scores, selectionSeconds, gradientSeconds, settings: s, sif, progress,
     validate: (p) => backdoorMetrics(net, p, validation, valTrig.x, valTrig.y, label),
     test: (p) => backdoorMetrics(net, p, test, testTrig.x, testTrig.y, label),
     retrain: retrainer(net, params, corrected, recipe),

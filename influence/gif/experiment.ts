@@ -1,0 +1,125 @@
+/**
+ * The MNIST experiments behind `gift remove-class` and `gift backdoor` (and bench/gif.ts): data
+ * splits, the training recipe, a model cache (safetensors files a user can keep), and a
+ * progress reporter (a cli-progress bar on a terminal, plain lines otherwise).
+ */
+import { existsSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import cliProgress from 'cli-progress';
+import { Rng } from '../../engine/index.js';
+import {
+  backdoor, loadMnist, loadModel, mlp, saveModel, smallCnn, stratifiedSplit, train, evaluate,
+  type Dataset, type Params, type Sequential,
+} from '../../nn/index.js';
+import type { Recipe, TaskProgress } from './tasks.js';
+
+/** Which network: the default MLP 784-128-10 tanh, or the small CNN. */
+export type ModelKind = 'mlp' | 'cnn';
+
+/** The default recipe of θ* (and of retraining): SGD with momentum, weight decay in the objective. */
+export const DEFAULT_RECIPE: Recipe = { epochs: 5, batchSize: 64, lr: 0.05, momentum: 0.9, weightDecay: 1e-3, seed: 0, initSeed: 0, warmEpochs: 2 };
+
+/** The embedded MNIST split into fit / validation (10% of the training digits, stratified) / test, in float64. */
+export interface MnistSplits {
+  readonly train: Dataset;
+  readonly validation: Dataset;
+  readonly test: Dataset;
+}
+
+/**
+ * The embedded MNIST (8,000 train / 2,000 test) with a stratified 10% validation split carved
+ * from the training digits (seed 0): the model never trains on it; edits choose their step on it.
+ * @example const { train, validation, test } = mnistSplits('mlp');
+ */
+export function mnistSplits(model: ModelKind): MnistSplits {
+  const { train: all, test } = loadMnist({ dtype: 'float64', flatten: model === 'mlp' });
+  const { first, second } = stratifiedSplit(all, 0.1, 0);
+  return { train: first, validation: second, test };
+}
+
+/** A network of the given kind. @example networkOf('mlp') */
+export function networkOf(model: ModelKind): Sequential {
+  return model === 'mlp' ? mlp([784, 128, 10], 'tanh') : smallCnn();
+}
+
+/** The cache file name of a model trained with `recipe` on `dataName`. */
+export function modelFileName(model: ModelKind, dataName: string, recipe: Recipe): string {
+  const wd = recipe.weightDecay.toExponential(0).replace('+', '');
+  return `${model}-${dataName}-e${recipe.epochs}-wd${wd}-lr${recipe.lr}-s${recipe.seed ?? 0}.safetensors`;
+}
+
+/**
+ * Loads the model from `path` when it exists and was trained with the same recipe (metadata),
+ * otherwise trains it and saves it there. Returns the parameters and whether they were cached.
+ * @example const { params } = trainOrLoad(net, splits.train, recipe, 'models/mlp.safetensors', progress);
+ */
+export function trainOrLoad(net: Sequential, data: Dataset, recipe: Recipe, path: string, progress: TaskProgress = {}, save = true): { params: Params; cached: boolean; seconds: number } {
+  const key = JSON.stringify(recipe);
+  if (existsSync(path)) {
+    const loaded = loadModel(path, { net });
+    if (loaded.metadata['gift.gif.recipe'] === key && loaded.dtype === 'float64') return { params: loaded.params, cached: true, seconds: 0 };
+    progress.stage?.(`${path} was trained with another recipe; retraining`);
+  }
+  progress.stage?.(`train θ* (${recipe.epochs} epochs on ${data.y.length} samples)`);
+  const started = performance.now();
+  const { params } = train(net, net.init(new Rng(recipe.initSeed ?? 0), 'float64'), data, {
+    epochs: recipe.epochs, batchSize: recipe.batchSize, lr: recipe.lr, momentum: recipe.momentum, optimizer: recipe.optimizer,
+    schedule: recipe.schedule, seed: recipe.seed, weightDecay: recipe.weightDecay, progress: 'none',
+  });
+  const seconds = (performance.now() - started) / 1000;
+  if (save) {
+    mkdirSync(dirname(path), { recursive: true });
+    saveModel(path, net, params, { 'gift.gif.recipe': key });
+  }
+  return { params, cached: false, seconds };
+}
+
+/** The backdoor variant of the training data (SPEC §5: 10% triggered, label 4; seed 0). */
+export function poisonedSplits(splits: MnistSplits, fraction = 0.1, seed = 0): ReturnType<typeof backdoor> {
+  return backdoor(splits.train, { fraction, seed, ...(splits.train.x.rank === 4 ? {} : { imageShape: [28, 28] as const }) });
+}
+
+/** Test accuracy of a model, for the log. */
+export function testAccuracy(net: Sequential, params: Params, test: Dataset): number {
+  return evaluate(net, params, test).accuracy;
+}
+
+/**
+ * Progress on the console: each stage as a line with the elapsed time, and solver iterations as
+ * a bar on a terminal (nothing extra otherwise).
+ * @example const progress = consoleProgress(); removeClass(setup, settings, progress); progress.done();
+ */
+export function consoleProgress(options: { quiet?: boolean } = {}): TaskProgress & { done(): void } {
+  const started = performance.now();
+  const tty = process.stdout.isTTY === true && !options.quiet;
+  let bar: cliProgress.SingleBar | null = null;
+  let barName = '';
+  const stopBar = () => {
+    bar?.stop();
+    bar = null;
+    barName = '';
+  };
+  return {
+    stage(name) {
+      stopBar();
+      if (!options.quiet) console.log(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${name}`);
+    },
+    iteration(name, i, max, residual) {
+      if (!tty) return;
+      if (barName !== name) {
+        stopBar();
+        barName = name;
+        bar = new cliProgress.SingleBar({ format: `  ${name.padEnd(8)} [{bar}] {value}/{total} iterations | residual {residual}`, hideCursor: true }, cliProgress.Presets.shades_classic);
+        bar.start(max, 0, { residual: '-' });
+      }
+      bar?.update(i, { residual: residual.toExponential(2) });
+    },
+    done: stopBar,
+  };
+}
+
+/** Where models are cached by default: `models/` under the working directory. */
+export function defaultModelPath(model: ModelKind, dataName: string, recipe: Recipe): string {
+  return join('models', modelFileName(model, dataName, recipe));
+}
