@@ -469,17 +469,20 @@ export const cpuBackend: Backend = {
     let p = 0;
     for (let b = 0; b < n; b++)
       for (let y = 0; y < oh; y++)
-        for (let xx = 0; xx < ow; xx++)
+        for (let xx = 0; xx < ow; xx++) {
+          // the kernel columns that land inside the image: the inner loop needs no bounds checks
+          const x0 = xx * stride - padding;
+          const kxLo = Math.max(0, -x0), kxHi = Math.min(kw, w - x0);
           for (let ch = 0; ch < c; ch++) {
             const plane = (b * c + ch) * h * w;
-            for (let ky = 0; ky < kh; ky++) {
+            for (let ky = 0; ky < kh; ky++, p += kw) {
               const iy = y * stride - padding + ky;
-              for (let kx = 0; kx < kw; kx++, p++) {
-                const ix = xx * stride - padding + kx;
-                if (iy >= 0 && iy < h && ix >= 0 && ix < w) o[p] = a[plane + iy * w + ix]!;
-              }
+              if (iy < 0 || iy >= h) continue; // a padding row: stays zero
+              const src = plane + iy * w + x0;
+              for (let kx = kxLo; kx < kxHi; kx++) o[p + kx] = a[src + kx]!;
             }
           }
+        }
     return wrap(o, [n, oh, ow, patch], x.dtype);
   },
   col2im(cols, imageShape, g) {
@@ -491,17 +494,19 @@ export const cpuBackend: Backend = {
     let p = 0;
     for (let b = 0; b < n; b++)
       for (let y = 0; y < oh; y++)
-        for (let xx = 0; xx < ow; xx++)
+        for (let xx = 0; xx < ow; xx++) {
+          const x0 = xx * stride - padding;
+          const kxLo = Math.max(0, -x0), kxHi = Math.min(kw, w - x0);
           for (let ch = 0; ch < c; ch++) {
             const plane = (b * c + ch) * h * w;
-            for (let ky = 0; ky < kh; ky++) {
+            for (let ky = 0; ky < kh; ky++, p += kw) {
               const iy = y * stride - padding + ky;
-              for (let kx = 0; kx < kw; kx++, p++) {
-                const ix = xx * stride - padding + kx;
-                if (iy >= 0 && iy < h && ix >= 0 && ix < w) o[plane + iy * w + ix] += a[p]!;
-              }
+              if (iy < 0 || iy >= h) continue;
+              const dst = plane + iy * w + x0;
+              for (let kx = kxLo; kx < kxHi; kx++) o[dst + kx] += a[p + kx]!;
             }
           }
+        }
     return wrap(o, imageShape, cols.dtype);
   },
 };

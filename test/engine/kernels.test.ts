@@ -7,7 +7,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
-  cast, col2im, exp, grad, hvp, im2col, jvp, matmul, mul, permute, pow, Rng, stopGradient, sum, tanh,
+  avgPool2d, cast, col2im, conv2d, exp, grad, maxPool2d, hvp, im2col, jvp, matmul, mul, permute, pow, Rng, stopGradient, sum, tanh,
   tensor, transpose, max, type Tensor,
 } from '../../engine/index.js';
 import { convOutSize } from '../../engine/backend.js';
@@ -89,6 +89,45 @@ describe.each(backendsUnderTest())('kernels on $name', (entry) => {
       const lhs = sum(mul(im2col(x, g), y)).item(), rhs = sum(mul(x, col2im(y, x.shape, g))).item();
       expectClose('adjoint', [lhs], [rhs], entry.exact64 ? 1e-12 : 1e-5, 1);
     }), { numRuns: 25 });
+  });
+
+  it('conv2d, maxPool2d and avgPool2d match direct loops (stride, padding)', () => {
+    fc.assert(fc.property(fc.integer(), (seed) => {
+      const rng = new Rng(seed);
+      const [n, c, o, h, w] = [1 + rng.int(2), 1 + rng.int(3), 1 + rng.int(3), 3 + rng.int(5), 3 + rng.int(5)];
+      const [kh, kw] = [1 + rng.int(3), 1 + rng.int(3)];
+      const stride = 1 + rng.int(2), padding = rng.int(2);
+      const X = valuesIn('real', n * c * h * w, rng), W = valuesIn('real', o * c * kh * kw, rng);
+      const x = tensor(X, [n, c, h, w], entry.dtype);
+      const [oh, ow] = [convOutSize(h, kh, stride, padding), convOutSize(w, kw, stride, padding)];
+      const want = new Float64Array(n * o * oh * ow);
+      for (let b = 0; b < n; b++) for (let f = 0; f < o; f++) for (let i = 0; i < oh; i++) for (let j = 0; j < ow; j++) {
+        let acc = 0;
+        for (let ch = 0; ch < c; ch++) for (let u = 0; u < kh; u++) for (let v = 0; v < kw; v++) {
+          const y = i * stride - padding + u, z = j * stride - padding + v;
+          if (y >= 0 && y < h && z >= 0 && z < w) acc += X[((b * c + ch) * h + y) * w + z]! * W[((f * c + ch) * kh + u) * kw + v]!;
+        }
+        want[((b * o + f) * oh + i) * ow + j] = acc;
+      }
+      const got = conv2d(x, tensor(W, [o, c, kh, kw], entry.dtype), { stride, padding });
+      expect(got.shape).toEqual([n, o, oh, ow]);
+      expectClose('conv2d', got.toArray(), want, tol, 1);
+
+      const k = 1 + rng.int(Math.min(3, h, w)), s = 1 + rng.int(k);
+      const [ph, pw] = [convOutSize(h, k, s, 0), convOutSize(w, k, s, 0)];
+      const wantMax = new Float64Array(n * c * ph * pw), wantAvg = new Float64Array(n * c * ph * pw);
+      for (let b = 0; b < n * c; b++) for (let i = 0; i < ph; i++) for (let j = 0; j < pw; j++) {
+        let m = -Infinity, t = 0;
+        for (let u = 0; u < k; u++) for (let v = 0; v < k; v++) {
+          const val = entry.exact64 ? X[(b * h + i * s + u) * w + j * s + v]! : Math.fround(X[(b * h + i * s + u) * w + j * s + v]!);
+          m = Math.max(m, val); t += val;
+        }
+        wantMax[(b * ph + i) * pw + j] = m;
+        wantAvg[(b * ph + i) * pw + j] = t / (k * k);
+      }
+      expectClose('maxPool2d', maxPool2d(x, k, s).toArray(), wantMax, tol, 1);
+      expectClose('avgPool2d', avgPool2d(x, k, s).toArray(), wantAvg, tol, 1);
+    }), { numRuns: 30 });
   });
 
   it('stopGradient: d/dx Σ x·sg(x) = x and its Hessian is zero', () => {
