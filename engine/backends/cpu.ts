@@ -199,11 +199,11 @@ export function matmulInto(
 ): void {
   const mPanels = Math.ceil(M / MR), nPanels = Math.ceil(N / NR);
   const wasm = matmulKernel === 'wasm' ? wasmTiles() : null;
-  if (wasm !== null) {
-    // the same packing, into WebAssembly memory: [A panels | B panels | C, 4·nPanels wide]
-    const kMax = Math.min(K, KC);
-    const bAt = mPanels * MR * kMax, cAt = bAt + nPanels * NR * kMax, ldc = nPanels * NR;
-    const mem = wasm.view(cAt + mPanels * MR * ldc);
+  // the same packing, into WebAssembly memory: [A panels | B panels | C, 4·nPanels wide]
+  const kMax = Math.min(K, KC);
+  const bAt = mPanels * MR * kMax, cAt = bAt + nPanels * NR * kMax, ldc = nPanels * NR;
+  const mem = wasm === null ? null : wasm.view(cAt + mPanels * MR * ldc);
+  if (wasm !== null && mem !== null) {
     mem.fill(0, cAt, cAt + mPanels * MR * ldc);
     for (let k0 = 0; k0 < K; k0 += KC) {
       const kc = Math.min(KC, K - k0);

@@ -104,8 +104,11 @@ function moduleBytes(): Uint8Array<ArrayBuffer> {
 }
 
 export interface WasmTiles {
-  /** A float64 view of the module's memory holding at least `doubles` numbers (re-made after growth). */
-  view(doubles: number): Float64Array;
+  /**
+   * A float64 view of the module's memory holding at least `doubles` numbers (re-made after
+   * growth), or null if that is more than WebAssembly memory can hold (the caller then uses JS).
+   */
+  view(doubles: number): Float64Array | null;
   /** tiles(pa, pb, pc, …) with offsets counted in doubles. */
   run(pa: number, pb: number, pc: number, kc: number, mPanels: number, nPanels: number): void;
 }
@@ -123,8 +126,14 @@ export function wasmTiles(): WasmTiles | null {
     cached = {
       view(doubles) {
         const bytes = doubles * 8;
-        if (bytes > 2 ** 31 - 1) throw new RangeError(`matmul: ${doubles} scratch numbers exceed WebAssembly's 2 GiB`);
-        if (memory.buffer.byteLength < bytes) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
+        if (bytes > 2 ** 31 - 65536) return null;
+        if (memory.buffer.byteLength < bytes) {
+          try {
+            memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
+          } catch {
+            return null; // the engine cannot get that much memory: fall back to the JS kernel
+          }
+        }
         if (f64.buffer !== memory.buffer || f64.length * 8 !== memory.buffer.byteLength) f64 = new Float64Array(memory.buffer);
         return f64;
       },
