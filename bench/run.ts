@@ -10,6 +10,8 @@ const modules: Record<string, () => Promise<BenchModule>> = {
   engine: () => import('./engine.js'),
   gpu: () => import('./gpu.js'),
   nn: () => import('./nn.js'),
+  influence: () => import('./influence.js'),
+  gif: () => import('./gif.js'),
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -9,4 +9,4 @@ import { backdoorCommand } from './commands/backdoor.js';
 export const commands: readonly Command[] = [demoCommand, trainCommand, influenceCommand, removeClassCommand, backdoorCommand];
 
 /** The subcommand `npm start` runs when no name is given. */
-export const defaultCommand = 'train';
+export const defaultCommand = 'remove-class';
