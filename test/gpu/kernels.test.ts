@@ -154,6 +154,16 @@ describe.each(modesUnderTest)('gpu.js kernels in %s mode match the CPU backend',
     expect(() => gpu.fill([4097, 4097], 'float32', 0)).toThrow(/2\^24/);
   });
 
+  it('empty tensors', () => {
+    const e = new Float32Array(0);
+    compare('unary of empty', [[e, [0, 3]]], (b, [x]) => b.unary('exp', x!), 0, 0);
+    compare('binary of empty', [[e, [2, 0]], [e, [2, 0]]], (b, [x, y]) => b.binary('add', x!, y!), 0, 0);
+    compare('sum over an empty axis', [[e, [3, 0]]], (b, [x]) => b.reduce('sum', x!, [1]), 0, 0);
+    compare('matmul with K = 0', [[e, [2, 0]], [e, [0, 3]]], (b, [x, y]) => b.matmul(x!, y!, false, false), 0, 0);
+    compare('permute of empty', [[e, [0, 3]]], (b, [x]) => b.permute(x!, [1, 0]), 0, 0);
+    compare('pad of empty', [[e, [0, 2]]], (b, [x]) => b.pad(x!, [1, 0], [1, 1]), 0, 0);
+  });
+
   it('pad and concat', () => {
     const v = randoms(60, 13), w = randoms(60, 14);
     compare('pad', [[v, [3, 4, 5]]], (b, [x]) => b.pad(x!, [1, 0, 2], [0, 3, 1]), 0, 0);

@@ -37,6 +37,8 @@ class Storage {
   }
 }
 
+const EMPTY = new Float32Array(0);
+
 const finalizer = new FinalizationRegistry<Storage>((storage) => storage.release());
 
 /** A GPU buffer: a flat float32 texture (or host array in webasm/cpu modes) and a shape. */
@@ -53,7 +55,7 @@ export class GpuBuffer implements Buffer, ScopedBuffer {
   /** The kernel argument holding the data; throws if the buffer was disposed. */
   data(op: string): GpuJsTexture | Float32Array {
     if (this.released) throw new ValueError(`${op}: a gpu tensor of shape ${fmtShape(this.shape)} was used after dispose()`);
-    return this.storage!.value;
+    return this.storage?.value ?? EMPTY; // an empty tensor has no texture; kernels never launch on it
   }
   /** A new buffer of another shape over the same storage (reshape is free). */
   view(shape: Shape): GpuBuffer {
