@@ -73,7 +73,7 @@ function solverBench(setup: MnistSetup, hessianSize: number, damping: number, qu
       rows.push(row('mlp', name, damping, `${hessianSize} digits`, cg(H, v, { damping, tol: 1e-3, maxIterations: 500 })));
     } catch (e) { rows.push(failed('mlp', name, damping, 'cg', e)); }
     try {
-      rows.push(row('mlp', name, damping, 'full batch, s = 1.5·λ̂_max', lissa(H, v, { damping, tol: 1e-3, depth: quick ? 300 : 3000 })));
+      rows.push(row('mlp', name, damping, 'full batch, s = 1.5·λ̂_max', lissa(H, v, { damping, tol: 1e-3, depth: quick ? 300 : 1000 })));
     } catch (e) { rows.push(failed('mlp', name, damping, 'lissa', e)); }
     const Hm = hessianOperator(setup.objective, setup.params, minis, { gaussNewton });
     try {
@@ -102,14 +102,14 @@ function tinyExact(quick: boolean): SolverRow[] {
 }
 
 function groupBench(kind: 'logreg' | 'mlp', quick: boolean, log: (s: string) => void): { setup: MnistSetup; rows: GroupSummary[] } {
-  const n = kind === 'logreg' ? (quick ? 200 : 500) : (quick ? 150 : 300);
+  const n = kind === 'logreg' ? (quick ? 200 : 500) : (quick ? 150 : 200);
   const setup = mnistSetup({ kind, trainSize: n, weightDecay: kind === 'logreg' ? 1e-3 : 1e-2, epochs: quick ? 5 : 20, log });
   log(`${kind}: θ* on ${n} digits, ‖∇L‖∞ = ${setup.gradNorm.toExponential(2)}`);
   const solver = kind === 'logreg' ? { method: 'cg' as const, tol: 1e-8 } : { method: 'cg' as const, tol: 1e-6, damping: 0.01 };
   const inf = new Influence({ objective: setup.objective, params: setup.params, train: setup.train, solver, hessianOptions: { gaussNewton: kind === 'mlp' } });
   const test = indexable(setup.testSet).batch([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   const sizes = quick ? [Math.round(0.02 * n), Math.round(0.2 * n)] : [Math.round(0.01 * n), Math.round(0.05 * n), Math.round(0.2 * n)];
-  const count = quick ? 5 : kind === 'logreg' ? 12 : 8;
+  const count = quick ? 5 : kind === 'logreg' ? 12 : 6;
   const scratchInit = kind === 'logreg' ? setup.net.init(new Rng(1), 'float64') : undefined;
   const rows = sizes.map((size) => {
     const t = performance.now();
