@@ -4,8 +4,9 @@
  * Conventions (SPEC §1–2), the same everywhere in influence/:
  * - The objective is `L(θ) = mean_i ℓ(z_i; θ) + (wd/2)‖θ‖²`: a model's `loss(params, batch)`
  *   returns the **mean** loss over the batch, and weight decay `wd` is folded into the Hessian
- *   (`H = mean ∇²ℓ + wd·I`). Per-sample gradients `∇ℓ(z; θ)` do **not** include weight decay
- *   (removing a point removes its loss, not the regulariser).
+ *   (`H = mean ∇²ℓ + wd·I`). `perSampleGradients` returns `∇ℓ(z; θ)` without weight decay
+ *   unless asked; influence queries use the per-point term `∇ℓ(z; θ) + wd·θ` (see influence.ts
+ *   for why: each point carries its share of the regulariser in the mean objective).
  * - θ is the flat concatenation of the parameter tree's leaves in flattening order (module
  *   order, weight before bias; see engine/flat.ts), always a Float64Array.
  * - Damping is `H + λI`, one convention everywhere; solvers solve `(H + λI) x = v`.
@@ -189,7 +190,8 @@ export function objectiveGradient<P extends Tree, B>(objective: Objective<P, B>,
 }
 
 /**
- * Per-sample gradients `∇ℓ(z_i; θ)` (no weight decay) for `indices` of `data`, one row each,
+ * Per-sample gradients `∇ℓ(z_i; θ)` for `indices` of `data` (plus `wd·θ` with
+ * `withWeightDecay: true`, the per-point term influence queries use), one row each,
  * as a row-major `indices.length × P` array. Rows are stored as Float64Array unless
  * `float32: true` halves the memory (each row is still computed in the model's dtype).
  * `onProgress(done, total)` is called after each sample.
@@ -200,16 +202,19 @@ export function objectiveGradient<P extends Tree, B>(objective: Objective<P, B>,
  */
 export function perSampleGradients<P extends Tree, B>(
   objective: Objective<P, B>, params: P, data: Dataset<B>, indices: ArrayLike<number>,
-  options: { float32?: boolean; onProgress?: (done: number, total: number) => void } = {},
+  options: { float32?: boolean; withWeightDecay?: boolean; onProgress?: (done: number, total: number) => void } = {},
 ): GradientMatrix {
   const P = treeSize(params);
   const n = indices.length;
   const store = options.float32 ? new Float32Array(n * P) : new Float64Array(n * P);
   const gradLoss = grad((p: P, batch: B) => objective.loss(p, batch));
+  const wd = objective.weightDecay ?? 0;
+  const wdTerm = options.withWeightDecay && wd !== 0 ? toVector(params).map((t) => wd * t) : null;
   for (let r = 0; r < n; r++) {
     const i = indices[r]!;
     if (!Number.isInteger(i) || i < 0 || i >= data.size) throw new ValueError(`perSampleGradients: index ${i} (position ${r}) outside [0, ${data.size})`);
     const g = toVector(gradLoss(params, data.batch([i])));
+    if (wdTerm !== null) for (let j = 0; j < P; j++) g[j] = g[j]! + wdTerm[j]!;
     assertFinite(`perSampleGradients (sample ${i})`, g);
     store.set(g, r * P);
     options.onProgress?.(r + 1, n);

@@ -112,5 +112,8 @@ describe('gradients', () => {
     const v = Float64Array.from({ length: G.cols }, (_, i) => i - 2);
     expect(G.dot(v)[3]).toBeCloseTo(G.row(3).reduce((s, g, i) => s + g * v[i]!, 0), 12);
     expect(() => perSampleGradients(obj, params, data, [10])).toThrow(/outside/);
+    // with weight decay each row is the gradient of the point's term ℓ_i + (wd/2)‖θ‖²: rows average to ∇L
+    const Gw = perSampleGradients(obj, params, data, range(10), { withWeightDecay: true, float32: true });
+    expect(maxAbsDiff(Gw.sumRows(range(10)).map((x) => x / 10), full)).toBeLessThan(1e-6);
   });
 });
