@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { NonFiniteError, Rng, treeSize } from '../../engine/index.js';
 import { IndefiniteError, SingularSystemError, SolverDivergedError } from '../../influence/errors.js';
@@ -115,5 +116,21 @@ describe('solvers on dense operators', () => {
     expect(r.x[1]).toBeCloseTo(-0.2, 10);
     expect(r.converged).toBe(true);
     expect(Array.from(cg(op, new Float64Array(2)).x)).toEqual([0, 0]);
+  });
+
+  it('property: on random SPD matrices exact, cg and full-batch lissa agree', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 0, max: 1_000_000 }), fc.double({ min: 0.05, max: 2, noNaN: true }), (n, seed, shift) => {
+      const rng = new Rng(seed);
+      const b = Float64Array.from({ length: n * n }, () => rng.normal());
+      const a = new Float64Array(n * n);
+      for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) for (let k = 0; k < n; k++) a[i * n + j] += (b[i * n + k]! * b[j * n + k]!) / n;
+      const rhs = Float64Array.from({ length: n }, () => rng.normal());
+      const op = denseOperator(a, n);
+      const ex = exact(op, rhs, { damping: shift });
+      const c = cg(op, rhs, { damping: shift, tol: 1e-12, maxIterations: 10 * n });
+      const l = lissa(op, rhs, { damping: shift, tol: 1e-11, depth: 200_000 });
+      expect(relErr(c.x, ex.x)).toBeLessThan(1e-8);
+      expect(relErr(l.x, ex.x)).toBeLessThan(1e-8);
+    }), { numRuns: 25 });
   });
 });
