@@ -1,0 +1,77 @@
+/** The GIF commands reject bad arguments with usage errors before doing any work, and describe themselves. */
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../../cli/command.js';
+import { commands } from '../../cli/commands.js';
+import { backdoorCommand } from '../../cli/commands/backdoor.js';
+import { removeClassCommand } from '../../cli/commands/remove-class.js';
+import { removeGroupCommand } from '../../cli/commands/remove-group.js';
+import { writeReport } from '../../influence/gif/report.js';
+import type { TaskResult } from '../../influence/gif/tasks.js';
+
+describe('gift remove-class / backdoor / remove-group arguments', () => {
+  const bad: [typeof removeClassCommand, string[], RegExp][] = [
+    [removeClassCommand, ['12'], /class must be an integer 0-9/],
+    [removeClassCommand, ['three'], /class must be an integer 0-9/],
+    [removeClassCommand, ['1', '2'], /expected one class/],
+    [removeClassCommand, ['3', '--ratio', '0'], /--ratio must be in \(0, 1\]/],
+    [removeClassCommand, ['3', '--ratio', 'abc'], /--ratio/],
+    [removeClassCommand, ['3', '--selector', 'magic'], /--selector must be one of/],
+    [removeClassCommand, ['3', '--methods', 'GIF,XIF'], /unknown method 'XIF'/],
+    [removeClassCommand, ['3', '--sweep', '0.1,2'], /--sweep/],
+    [removeClassCommand, ['3', '--hessian-samples', '2.5'], /--hessian-samples must be a positive integer/],
+    [removeClassCommand, ['3', '--model', 'vgg'], /--model must be mlp or cnn/],
+    [removeClassCommand, ['3', '--frobnicate'], /Unknown option/],
+    [backdoorCommand, ['--fraction', '1.5'], /--fraction must be in \(0, 1\)/],
+    [backdoorCommand, ['extra'], /positional|Unexpected argument/i],
+    [removeGroupCommand, ['--sizes', '10,x'], /--sizes must be a positive integer/],
+    [removeGroupCommand, ['--kinds', 'random,odd'], /unknown kind 'odd'/],
+    [removeGroupCommand, ['--methods', 'FIF'], /unknown method 'FIF'/],
+    [removeGroupCommand, ['--retrain', 'never'], /--retrain must be warm or scratch/],
+  ];
+  it.each(bad)('%#: a UsageError naming the problem', async (command, args, message) => {
+    await expect(command.run(args)).rejects.toThrow(UsageError);
+    await expect(command.run(args)).rejects.toThrow(message);
+  });
+
+  it('every GIF command is registered with a summary and a usage text that names its options', () => {
+    for (const c of [removeClassCommand, backdoorCommand, removeGroupCommand]) {
+      expect(commands).toContain(c);
+      expect(c.summary.length).toBeGreaterThan(10);
+      expect(c.usage).toMatch(/^usage: gift /);
+    }
+    expect(removeClassCommand.usage).toContain('--ratio');
+    expect(backdoorCommand.usage).toContain('--fraction');
+    expect(removeGroupCommand.usage).toContain('--sizes');
+  });
+});
+
+describe('writeReport', () => {
+  it('writes JSON, Markdown and SVG and leaves no temporary files', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gift-report-'));
+    const metrics = { retainedAccuracy: 0.9, removedAccuracy: 0.05, f1: 0.92, score: 0.92 };
+    const result = {
+      task: 'remove-class', description: 'remove class 1 (10 of 100 training samples)', n: 100, m: 10, parameterCount: 50,
+      selection: { indices: Int32Array.of(1, 2, 3), layers: [], ratio: 0.05, fraction: 0.06, rule: 'gradient' },
+      rows: [
+        { method: 'original', test: metrics, parameters: 0, seconds: 0 },
+        { method: 'retrain', test: metrics, parameters: 50, seconds: 2 },
+        { method: 'GIF-CGLS', test: metrics, plain: metrics, step: 1, plainStep: 0.5, parameters: 3, hvps: 9, seconds: 0.2, residual: 1e-3, converged: false },
+      ],
+      selectionSeconds: 0.1, retrainSeconds: 2, deltas: { 'GIF-CGLS': new Float64Array(50) },
+      settings: { ratio: 0.05, selector: 'gradient', threshold: 0.5, hessianSamples: 10, damping: 0, richardsonIterations: 5, krylovIterations: 5, tolerance: 1e-4, methods: ['GIF-CGLS'], stepGrid: [0.1, 1], seed: 0, sweepRatios: [0.05, 0.1], sweepSelectors: ['gradient'], targetHessianSamples: 10 },
+      sweep: [0.05, 0.1].map((ratio) => ({ ratio, selector: 'gradient', method: 'GIF-CGLS', parameters: 3, test: metrics, plain: metrics, hvps: 9, seconds: 0.1 })),
+    } as unknown as TaskResult;
+    const files = writeReport(dir, 'r', result, { note: 'x' });
+    expect(readdirSync(dir).sort()).toEqual(['r.json', 'r.md', 'r.svg']);
+    expect(files.length).toBe(3);
+    const md = readFileSync(join(dir, 'r.md'), 'utf8');
+    expect(md).toContain('| GIF-CGLS | 3 | 90.0 | 5.0 | 0.920 |');
+    expect(md).toContain('1.0e-3*');
+    const json = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8'));
+    expect(json.deltas).toBeUndefined();
+    expect(json.selection.size).toBe(3);
+  });
+});
