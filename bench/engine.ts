@@ -7,6 +7,7 @@
  * the CPU backend (2·M·N·K per matmul, one per output element of other kernels).
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
 import { setMatmulKernel, type MatmulKernel } from '../engine/backends/cpu.js';
 import { wasmTiles } from '../engine/backends/wasm-tiles.js';
 import { setFlagsFromString } from 'node:v8';
@@ -91,7 +92,13 @@ function gc(): void {
 const MiB = 1024 * 1024;
 
 interface Timing {
+  /** Median wall-clock milliseconds per call. */
   msPerCall: number;
+  /**
+   * Median CPU milliseconds per call (user + system, all of the process's threads). On a shared
+   * machine this is the steadier number: waiting for a core does not count.
+   */
+  cpuMsPerCall: number;
   calls: number;
   peakRssMiB: number;
   peakHeapMiB: number;
@@ -106,23 +113,27 @@ function timeEach(fns: readonly (() => void)[], budgetMs: number, minCalls = 5):
   for (const fn of fns) for (let i = 0; i < 2; i++) fn();
   gc();
   const samples = fns.map(() => [] as number[]);
+  const cpuSamples = fns.map(() => [] as number[]);
   let peakRss = 0, peakHeap = 0;
   const start = performance.now();
   while (samples[0]!.length < minCalls || performance.now() - start < budgetMs) {
     fns.forEach((fn, i) => {
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       fn();
       samples[i]!.push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      cpuSamples[i]!.push((c.user + c.system) / 1000);
     });
     const m = process.memoryUsage();
     peakRss = Math.max(peakRss, m.rss);
     peakHeap = Math.max(peakHeap, m.heapUsed + m.arrayBuffers);
     if (samples[0]!.length >= 10000) break;
   }
-  return samples.map((s) => {
-    s.sort((x, y) => x - y);
-    return { msPerCall: s[s.length >> 1]!, calls: s.length, peakRssMiB: peakRss / MiB, peakHeapMiB: peakHeap / MiB };
-  });
+  const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
+  return samples.map((s, i) => ({
+    msPerCall: median(s), cpuMsPerCall: median(cpuSamples[i]!), calls: s.length, peakRssMiB: peakRss / MiB, peakHeapMiB: peakHeap / MiB,
+  }));
 }
 
 /** A backend that forwards to the CPU and counts floating-point operations. */
@@ -176,7 +187,10 @@ function naiveMatmul(A: Float64Array | Float32Array, B: Float64Array | Float32Ar
     }
 }
 
-interface MatmulRow { shape: string; dtype: DType; engineMs: number; jsKernelMs: number; naiveMs: number; engineGflops: number; jsKernelGflops: number; naiveGflops: number; speedup: number }
+interface MatmulRow {
+  shape: string; dtype: DType; engineMs: number; jsKernelMs: number; naiveMs: number;
+  engineGflops: number; jsKernelGflops: number; naiveGflops: number; speedup: number; cpuSpeedup: number;
+}
 
 function benchMatmul(M: number, K: number, N: number, dtype: DType, budgetMs: number): MatmulRow {
   const rng = new Rng(1);
@@ -194,7 +208,7 @@ function benchMatmul(M: number, K: number, N: number, dtype: DType, budgetMs: nu
   return {
     shape: `${M}x${K} · ${K}x${N}`, dtype, engineMs: engine.msPerCall, jsKernelMs: js.msPerCall, naiveMs: naive.msPerCall,
     engineGflops: flops / engine.msPerCall / 1e6, jsKernelGflops: flops / js.msPerCall / 1e6, naiveGflops: flops / naive.msPerCall / 1e6,
-    speedup: naive.msPerCall / engine.msPerCall,
+    speedup: naive.msPerCall / engine.msPerCall, cpuSpeedup: naive.cpuMsPerCall / engine.cpuMsPerCall,
   };
 }
 
@@ -202,20 +216,23 @@ function benchMatmul(M: number, K: number, N: number, dtype: DType, budgetMs: nu
 
 interface MemoryRun { workload: string; hvps: number; checkpoints: { hvps: number; heapMiB: number; rssMiB: number; arrayBuffersMiB: number }[]; heapGrowthMiB: number; rssGrowthMiB: number }
 
-function memoryOverHvps(w: Workload, count: number): MemoryRun {
+async function memoryOverHvps(w: Workload, count: number): Promise<MemoryRun> {
   const v = Object.fromEntries(Object.entries(w.params).map(([k, t]) => [k, new Rng(7).normalTensor(t.shape, 0, 1, w.dtype)]));
   const checkpoints: MemoryRun['checkpoints'] = [];
   const every = Math.max(1, Math.floor(count / 10));
-  const record = (n: number): void => {
+  const record = async (n: number): Promise<void> => {
+    // a full collection, a turn of the event loop (array-buffer memory is released there), another collection
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 5));
     gc();
     const m = process.memoryUsage();
     checkpoints.push({ hvps: n, heapMiB: m.heapUsed / MiB, rssMiB: m.rss / MiB, arrayBuffersMiB: m.arrayBuffers / MiB });
   };
   for (let i = 0; i < 20; i++) hvp(w.loss, w.params, v); // warm-up: JIT and allocator settle
-  record(0);
+  await record(0);
   for (let i = 1; i <= count; i++) {
     hvp(w.loss, w.params, v);
-    if (i % every === 0) record(i);
+    if (i % every === 0) await record(i);
   }
   const first = checkpoints[0]!, last = checkpoints[checkpoints.length - 1]!;
   return { workload: w.name, hvps: count, checkpoints, heapGrowthMiB: last.heapMiB - first.heapMiB, rssGrowthMiB: last.rssMiB - first.rssMiB };
@@ -226,6 +243,7 @@ function memoryOverHvps(w: Workload, count: number): MemoryRun {
 interface ModelRow {
   workload: string; params: number;
   gradMs: number; hvpMs: number; ratio: number;
+  gradCpuMs: number; hvpCpuMs: number; cpuRatio: number;
   gradGflops: number; hvpGflops: number; gradMflop: number; hvpMflop: number;
   peakRssMiB: number; peakHeapMiB: number;
 }
@@ -251,6 +269,7 @@ function benchModel(make: () => Workload, budgetMs: number): ModelRow {
   return {
     workload: w.name, params: Object.values(w.params).reduce((n, t) => n + t.size, 0),
     gradMs: tg.msPerCall, hvpMs: th.msPerCall, ratio: th.msPerCall / tg.msPerCall,
+    gradCpuMs: tg.cpuMsPerCall, hvpCpuMs: th.cpuMsPerCall, cpuRatio: th.cpuMsPerCall / tg.cpuMsPerCall,
     gradGflops: gradFlops / tg.msPerCall / 1e6, hvpGflops: hvpFlops / th.msPerCall / 1e6,
     gradMflop: gradFlops / 1e6, hvpMflop: hvpFlops / 1e6,
     peakRssMiB: Math.max(tg.peakRssMiB, th.peakRssMiB), peakHeapMiB: Math.max(tg.peakHeapMiB, th.peakHeapMiB),
@@ -265,7 +284,7 @@ export async function run(args: string[]): Promise<unknown> {
   const budget = quick ? 400 : 3000;
   setBackend('cpu');
 
-  console.log(`node ${process.version}, ${quick ? 'quick' : 'full'} run; times are medians, noisy on a shared machine`);
+  console.log(`node ${process.version}, ${quick ? 'quick' : 'full'} run, ${os.cpus().length} cores, load average ${os.loadavg()[0]!.toFixed(1)}; times are medians of alternating calls; wall times are noisy on a shared machine, cpu times less so`);
   const models: ModelRow[] = [];
   const makers = [() => mlpWorkload('float64'), () => mlpWorkload('float32'), () => cnnWorkload('float64'), () => cnnWorkload('float32')];
   for (const make of makers) {
@@ -273,9 +292,9 @@ export async function run(args: string[]): Promise<unknown> {
     const r = models[models.length - 1]!;
     console.log(`  ${r.workload}: grad ${f(r.gradMs)} ms, hvp ${f(r.hvpMs)} ms`);
   }
-  console.log('\nworkload                       params   grad ms  hvp ms  hvp/grad  grad GF/s  hvp GF/s  peak RSS MiB');
+  console.log('\nworkload                       params   grad ms  hvp ms  hvp/grad | grad cpu-ms  hvp cpu-ms  hvp/grad | grad GF/s  hvp GF/s  peak RSS MiB');
   for (const r of models) {
-    console.log(`${r.workload.padEnd(30)} ${String(r.params).padStart(6)}  ${f(r.gradMs).padStart(7)} ${f(r.hvpMs).padStart(7)}  ${f(r.ratio).padStart(8)}  ${f(r.gradGflops).padStart(9)} ${f(r.hvpGflops).padStart(9)}  ${f(r.peakRssMiB, 0).padStart(12)}`);
+    console.log(`${r.workload.padEnd(30)} ${String(r.params).padStart(6)}  ${f(r.gradMs).padStart(7)} ${f(r.hvpMs).padStart(7)}  ${f(r.ratio).padStart(8)} | ${f(r.gradCpuMs).padStart(11)} ${f(r.hvpCpuMs).padStart(11)}  ${f(r.cpuRatio).padStart(8)} | ${f(r.gradGflops).padStart(9)} ${f(r.hvpGflops).padStart(9)}  ${f(r.peakRssMiB, 0).padStart(12)}`);
   }
 
   const matmuls: MatmulRow[] = [];
@@ -283,9 +302,9 @@ export async function run(args: string[]): Promise<unknown> {
     matmuls.push(benchMatmul(128, 784, 128, dtype, budget));
     matmuls.push(benchMatmul(256, 256, 256, dtype, budget));
   }
-  console.log(`\nmatmul (engine kernel: ${wasmTiles() !== null ? 'wasm' : 'js only'}) dtype    engine ms  GF/s  js-kernel ms  GF/s  naive ms  GF/s  engine/naive`);
+  console.log(`\nmatmul (engine kernel: ${wasmTiles() !== null ? 'wasm' : 'js only'}) dtype    engine ms  GF/s  js-kernel ms  GF/s  naive ms  GF/s  engine/naive  (by cpu time)`);
   for (const m of matmuls) {
-    console.log(`${m.shape.padEnd(36)} ${m.dtype}  ${f(m.engineMs).padStart(8)} ${f(m.engineGflops).padStart(5)}  ${f(m.jsKernelMs).padStart(12)} ${f(m.jsKernelGflops).padStart(5)}  ${f(m.naiveMs).padStart(8)} ${f(m.naiveGflops).padStart(5)}  ${f(m.speedup).padStart(11)}×`);
+    console.log(`${m.shape.padEnd(36)} ${m.dtype}  ${f(m.engineMs).padStart(8)} ${f(m.engineGflops).padStart(5)}  ${f(m.jsKernelMs).padStart(12)} ${f(m.jsKernelGflops).padStart(5)}  ${f(m.naiveMs).padStart(8)} ${f(m.naiveGflops).padStart(5)}  ${f(m.speedup).padStart(11)}×  ${f(m.cpuSpeedup).padStart(11)}×`);
   }
 
   let memory: MemoryRun | null = null;
@@ -293,12 +312,12 @@ export async function run(args: string[]): Promise<unknown> {
     const count = quick ? 1000 : 10000;
     const w = mlpWorkload('float64', 16);
     console.log(`\nmemory over ${count} HVPs of ${w.name} (after gc at each checkpoint):`);
-    memory = memoryOverHvps(w, count);
+    memory = await memoryOverHvps(w, count);
     for (const c of memory.checkpoints) console.log(`  ${String(c.hvps).padStart(6)} hvps: heap ${f(c.heapMiB, 1)} MiB, array buffers ${f(c.arrayBuffersMiB, 1)} MiB, RSS ${f(c.rssMiB, 1)} MiB`);
     console.log(`  growth first→last checkpoint: heap ${f(memory.heapGrowthMiB, 2)} MiB, RSS ${f(memory.rssGrowthMiB, 2)} MiB`);
   }
 
-  const result = { date: new Date().toISOString(), node: process.version, quick, models, matmuls, memory };
+  const result = { date: new Date().toISOString(), node: process.version, quick, loadAverage: os.loadavg(), models, matmuls, memory };
   mkdirSync('bench/results', { recursive: true });
   writeFileSync('bench/results/engine.json', JSON.stringify(result, null, 2));
   console.log('\nwrote bench/results/engine.json');
