@@ -41,7 +41,10 @@ const EMPTY = new Float32Array(0);
 
 const finalizer = new FinalizationRegistry<Storage>((storage) => storage.release());
 
-/** A GPU buffer: a flat float32 texture (or host array in webasm/cpu modes) and a shape. */
+/**
+ * A GPU buffer: a flat float32 texture (or host array in webasm/cpu modes) and a shape.
+ * @example (tensor([1, 2]) as ConcreteTensor).buffer instanceof GpuBuffer // under setBackend('gpu')
+ */
 export class GpuBuffer implements Buffer, ScopedBuffer {
   readonly dtype: DType = 'float32';
   private released = false;
@@ -507,6 +510,7 @@ function textureBytes(t: GpuJsTexture): number {
 /**
  * Merges neighbouring axes that address memory as one (stride_k = stride_{k+1}·dim_{k+1}) and
  * drops size-1 axes, so a strided gather needs as few axes as possible.
+ * @example coalesce([2, 3, 4], [12, 4, 1]) // [[24], [1]]
  */
 export function coalesce(shape: Shape, strides: readonly number[]): [number[], number[]] {
   const dims: number[] = [], s: number[] = [];

@@ -52,7 +52,7 @@ interface GpuJsModule {
 
 let loaded: GpuJsModule | null = null;
 
-/** Loads gpu.js (once). */
+/** Loads gpu.js (once). @example const { GPU } = gpujs(); */
 export function gpujs(): GpuJsModule {
   if (loaded === null) loaded = createRequire(import.meta.url)('gpu.js') as GpuJsModule;
   return loaded;
@@ -88,13 +88,13 @@ function safe(probe: () => boolean): boolean {
   }
 }
 
-/** The best supported mode: a GL mode when there is one, else webasm, else cpu. */
+/** The best supported mode: a GL mode when there is one, else webasm, else cpu. @example bestGpuMode() // 'webasm' without gl/X */
 export function bestGpuMode(): GpuMode {
   const s = gpuModeSupport();
   return GPU_MODES.find((m) => s[m])!;
 }
 
-/** Names the mode a gpu.js kernel instance runs in, from its class. */
+/** Names the mode a gpu.js kernel instance runs in, from its class. @example modeOfKernelClass('HeadlessGLKernel') // 'headlessgl' */
 export function modeOfKernelClass(className: string): GpuMode | 'unknown' {
   switch (className) {
     case 'HeadlessGLKernel': return 'headlessgl';
@@ -106,7 +106,7 @@ export function modeOfKernelClass(className: string): GpuMode | 'unknown' {
   }
 }
 
-/** Creates a gpu.js instance pinned to `mode` (gpu.js throws if the mode is unsupported). */
+/** Creates a gpu.js instance pinned to `mode` (gpu.js throws if the mode is unsupported). @example createGpu('cpu') */
 export function createGpu(mode: GpuMode): GpuJsInstance {
   const { GPU } = gpujs();
   return new GPU({ mode });

@@ -24,7 +24,7 @@ export { GpuBackend, GpuBuffer, type GpuBackendInfo, type Float64Policy } from '
 export { tidy, keep } from './scope.js';
 export { gpuModeSupport, bestGpuMode, GPU_MODES, GL_MODES, type GpuMode } from './gpujs.js';
 
-/** The name under which the backend of one gpu.js mode is registered. */
+/** The name under which the backend of one gpu.js mode is registered. @example setBackend(gpuBackendName('webasm')) // 'gpu:webasm' */
 export function gpuBackendName(mode: GpuMode): string {
   return `gpu:${mode}`;
 }
