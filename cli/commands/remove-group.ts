@@ -27,7 +27,9 @@ options:
   --hessian-samples N      samples in the Hessian batch (default 200)
   --iterations N           CGLS iterations per solve (default 15)
   --test-samples N         test digits in the test loss (default 500)
-  --retrain warm|scratch   how the ground truth is retrained (default warm: ${DEFAULT_RECIPE.warmEpochs} epochs from θ*)
+  --retrain MODE           how the ground truth is retrained: warm (default: ${DEFAULT_RECIPE.warmEpochs} SGD epochs from θ*),
+                           scratch (the full recipe), full-batch (deterministic gradient descent from θ*)
+  --steps N                steps of --retrain full-batch (default 30)
   --seed N                 seed of the groups and the Hessian batch (default 0)
   --model-file PATH        cached θ* (default: the one gift remove-class uses)
   --reports DIR            where the report goes (default reports)
@@ -58,7 +60,7 @@ export const removeGroupCommand: Command = {
         options: {
           sizes: { type: 'string' }, groups: { type: 'string' }, kinds: { type: 'string' }, methods: { type: 'string' },
           ratio: { type: 'string' }, 'hessian-samples': { type: 'string' }, iterations: { type: 'string' },
-          'test-samples': { type: 'string' }, retrain: { type: 'string' }, seed: { type: 'string' },
+          'test-samples': { type: 'string' }, retrain: { type: 'string' }, steps: { type: 'string' }, seed: { type: 'string' },
           'model-file': { type: 'string' }, reports: { type: 'string' }, 'no-save': { type: 'boolean' },
         },
       });
@@ -74,14 +76,14 @@ export const removeGroupCommand: Command = {
     const ratio = o.ratio === undefined ? 0.05 : Number(o.ratio);
     if (!(ratio > 0 && ratio <= 1)) throw new UsageError(`--ratio must be in (0, 1], got '${o.ratio}'`);
     const retrain = o.retrain ?? 'warm';
-    if (retrain !== 'warm' && retrain !== 'scratch') throw new UsageError(`--retrain must be warm or scratch, got '${retrain}'`);
+    if (retrain !== 'warm' && retrain !== 'scratch' && retrain !== 'full-batch') throw new UsageError(`--retrain must be warm, scratch or full-batch, got '${retrain}'`);
     const seedText = o.seed ?? '0';
     const seed = Number(seedText);
     if (!Number.isInteger(seed) || seedText.trim() === '') throw new UsageError(`--seed must be an integer, got '${seedText}'`);
     const settings: GroupSettings = {
       sizes, groupsPerSize: int('groups', o.groups, 2), kinds: kinds as ('random' | 'coherent')[],
       methods: methods as ('IF' | 'GIF-CGLS' | 'SIF')[], ratio, hessianSamples: int('hessian-samples', o['hessian-samples'], 200),
-      krylovIterations: int('iterations', o.iterations, 15), retrain, seed,
+      krylovIterations: int('iterations', o.iterations, 15), retrain, seed, fullBatchSteps: int('steps', o.steps, 30),
     };
     const testSamples = int('test-samples', o['test-samples'], 500);
     const save = o['no-save'] !== true;

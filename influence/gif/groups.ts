@@ -35,8 +35,15 @@ export interface GroupSettings {
   readonly hessianSamples?: number;
   readonly damping?: number;
   readonly krylovIterations?: number;
-  /** Retraining: warm-started from θ* for `warmEpochs` of the recipe ['warm'], or from scratch. */
-  readonly retrain?: 'warm' | 'scratch';
+  /**
+   * Retraining ['warm']: warm-started from θ* for the recipe's `warmEpochs` of mini-batch SGD;
+   * 'scratch': the full recipe from a fresh initialisation; 'full-batch': warm-started
+   * full-batch gradient descent (the recipe's lr and momentum) for `fullBatchSteps` steps —
+   * deterministic, so removal is the only difference from the reference run.
+   */
+  readonly retrain?: 'warm' | 'scratch' | 'full-batch';
+  /** Steps of the 'full-batch' retraining [30]. */
+  readonly fullBatchSteps?: number;
   readonly seed?: number;
 }
 
@@ -129,7 +136,9 @@ export function removeGroups(setup: GroupRemovalSetup, settings: GroupSettings =
   const {
     sizes = [20, 80, 320], groupsPerSize = 3, kinds = ['random', 'coherent'], methods = ['IF', 'GIF-CGLS', 'SIF'],
     ratio = 0.05, selector = 'gradient', hessianSamples = 500, damping = 0, krylovIterations = 30, retrain = 'warm', seed = 0,
+    fullBatchSteps = 30,
   } = settings;
+  if (!Number.isInteger(fullBatchSteps) || fullBatchSteps < 1) throw new ValueError(`removeGroups: fullBatchSteps must be a positive integer, got ${fullBatchSteps}`);
   const n = data.y.length;
   for (const s of sizes) if (!Number.isInteger(s) || s < 1 || s >= n) throw new ValueError(`removeGroups: group size ${s} must be an integer in [1, ${n})`);
   if (!Number.isInteger(groupsPerSize) || groupsPerSize < 1) throw new ValueError(`removeGroups: groupsPerSize must be a positive integer, got ${groupsPerSize}`);
@@ -141,9 +150,14 @@ export function removeGroups(setup: GroupRemovalSetup, settings: GroupSettings =
   const base = testLoss(params);
   const dtype = (params.find((p) => 'weight' in p) as { weight: { dtype: 'float32' | 'float64' } } | undefined)?.weight.dtype ?? 'float64';
   const { warmEpochs = 2, initSeed = 0, weightDecay, ...trainOptions } = recipe;
-  const retrainOn = (ds: Dataset): Params => train(net, retrain === 'warm' ? params : net.init(new Rng(initSeed), dtype), ds, {
-    ...trainOptions, weightDecay, epochs: retrain === 'warm' ? warmEpochs : trainOptions.epochs, progress: 'none',
-  }).params;
+  const retrainOn = (ds: Dataset): Params => {
+    if (retrain === 'full-batch') {
+      return train(net, params, ds, { ...trainOptions, weightDecay, batchSize: ds.y.length, epochs: fullBatchSteps, progress: 'none' }).params;
+    }
+    return train(net, retrain === 'warm' ? params : net.init(new Rng(initSeed), dtype), ds, {
+      ...trainOptions, weightDecay, epochs: retrain === 'warm' ? warmEpochs : trainOptions.epochs, progress: 'none',
+    }).params;
+  };
   progress.stage?.(`retrain on all the data (${retrain}) as the reference`);
   const reference = testLoss(retrainOn(data));
 

@@ -29,7 +29,7 @@ describe('gift remove-class / backdoor / remove-group arguments', () => {
     [removeGroupCommand, ['--sizes', '10,x'], /--sizes must be a positive integer/],
     [removeGroupCommand, ['--kinds', 'random,odd'], /unknown kind 'odd'/],
     [removeGroupCommand, ['--methods', 'FIF'], /unknown method 'FIF'/],
-    [removeGroupCommand, ['--retrain', 'never'], /--retrain must be warm or scratch/],
+    [removeGroupCommand, ['--retrain', 'never'], /--retrain must be warm, scratch or full-batch/],
   ];
   it.each(bad)('%#: a UsageError naming the problem', async (command, args, message) => {
     await expect(command.run(args)).rejects.toThrow(UsageError);
