@@ -153,12 +153,6 @@ function evalAt<S extends Sample>(c: Case<S>, s: S, arrays: Float64Array[]): num
   return scalarFn(c, s, ts.slice(c.nDiff))(ts.slice(0, c.nDiff)).item();
 }
 
-/** Central finite differences of f along direction `u` (over the differentiated inputs). */
-function fdDirectional<S extends Sample>(c: Case<S>, s: S, base: Float64Array[], u: Float64Array[], h: number): number {
-  const shift = (sign: number) => base.map((a, i) => (i < c.nDiff ? a.map((x, j) => x + sign * h * u[i]![j]!) : a));
-  return (evalAt(c, s, shift(1)) - evalAt(c, s, shift(-1))) / (2 * h);
-}
-
 /** The gradient by central differences, one coordinate at a time. */
 function fdGradient<S extends Sample>(c: Case<S>, s: S, base: Float64Array[], h: number): Float64Array {
   const out: number[] = [];
@@ -279,4 +273,3 @@ export function expectClose(what: string, a: ArrayLike<number>, b: ArrayLike<num
   }
 }
 
-export { fdDirectional };
