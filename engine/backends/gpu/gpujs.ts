@@ -2,10 +2,12 @@
  * The small slice of gpu.js the backend uses, typed locally, and the detection of which gpu.js
  * modes this process can run.
  *
- * gpu.js is CommonJS and ships loose typings, so it is loaded with `createRequire` on first use
- * (importing gift never pays for it) and seen through the interfaces below.
+ * gpu.js ships loose typings, so it is seen through the interfaces below. The import is a plain
+ * named import so that bundlers pick gpu.js's browser build (WebGL/WebGL2 modes) and Node its
+ * CommonJS build (headlessgl with the optional `gl` package, webasm, cpu); the engine core
+ * never imports this folder, so gift without the gpu backend never loads gpu.js.
  */
-import { createRequire } from 'node:module';
+import { GPU as GpuJsGPU } from 'gpu.js';
 
 /** A gpu.js execution mode, best first: GL modes run GLSL shaders, webasm and cpu run on the CPU. */
 export type GpuMode = 'headlessgl' | 'webgl2' | 'webgl' | 'webasm' | 'cpu';
@@ -50,11 +52,10 @@ interface GpuJsModule {
   };
 }
 
-let loaded: GpuJsModule | null = null;
+const loaded = { GPU: GpuJsGPU as unknown as GpuJsModule['GPU'] };
 
-/** Loads gpu.js (once). @example const { GPU } = gpujs(); */
+/** The gpu.js entry points the backend uses. @example const { GPU } = gpujs(); */
 export function gpujs(): GpuJsModule {
-  if (loaded === null) loaded = createRequire(import.meta.url)('gpu.js') as GpuJsModule;
   return loaded;
 }
 
