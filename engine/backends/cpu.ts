@@ -192,12 +192,16 @@ function binaryRow(op: BinaryOp, A: TypedArray, pa: number, sa: number, B: Typed
 /**
  * C[M,N] += op(A)·op(B) for one matrix pair stored row-major at the given offsets, where
  * op(A) is A [M,K] or, with `transA`, Aᵀ for A stored [K,M] (likewise B: [K,N] or [N,K]).
+ * With `accumulate = false`, C is overwritten instead (no need to zero it first).
  */
 export function matmulInto(
   A: TypedArray, aOff: number, B: TypedArray, bOff: number, C: TypedArray, cOff: number,
-  M: number, K: number, N: number, transA: boolean, transB: boolean,
+  M: number, K: number, N: number, transA: boolean, transB: boolean, accumulate = true,
 ): void {
   const mPanels = Math.ceil(M / MR), nPanels = Math.ceil(N / NR);
+  // op(A)[i,k] = A[aOff + i·aI + k·aK]; op(B)[k,j] = B[bOff + k·bK + j·bJ]
+  const aI = transA ? 1 : K, aK = transA ? M : 1;
+  const bK = transB ? 1 : N, bJ = transB ? K : 1;
   const wasm = matmulKernel === 'wasm' ? wasmTiles() : null;
   // the same packing, into WebAssembly memory: [A panels | B panels | C, 4·nPanels wide]
   const kMax = Math.min(K, KC);
@@ -207,51 +211,69 @@ export function matmulInto(
     mem.fill(0, cAt, cAt + mPanels * MR * ldc);
     for (let k0 = 0; k0 < K; k0 += KC) {
       const kc = Math.min(KC, K - k0);
-      pack(A, aOff, B, bOff, M, K, N, transA, transB, k0, kc, mem, 0, mem, bAt);
+      packPanels(A, aOff, M, aI, aK, k0, kc, mem, 0);
+      packPanels(B, bOff, N, bJ, bK, k0, kc, mem, bAt);
       wasm.run(0, bAt, cAt, kc, mPanels, nPanels);
     }
-    for (let i = 0; i < M; i++) {
-      const row = cOff + i * N, from = cAt + i * ldc;
-      for (let j = 0; j < N; j++) C[row + j] += mem[from + j]!;
+    // bring C home: a native block copy where rows line up, else row by row
+    if (!accumulate && ldc === N) C.set(mem.subarray(cAt, cAt + M * N), cOff);
+    else if (!accumulate) for (let i = 0; i < M; i++) C.set(mem.subarray(cAt + i * ldc, cAt + i * ldc + N), cOff + i * N);
+    else {
+      for (let i = 0; i < M; i++) {
+        const row = cOff + i * N, from = cAt + i * ldc;
+        for (let j = 0; j < N; j++) C[row + j] += mem[from + j]!;
+      }
     }
     return;
   }
+  if (!accumulate) C.fill(0, cOff, cOff + M * N);
   for (let k0 = 0; k0 < K; k0 += KC) {
     const kc = Math.min(KC, K - k0);
     if (packedA.length < mPanels * MR * kc) packedA = new Float64Array(mPanels * MR * kc);
     if (packedB.length < nPanels * NR * kc) packedB = new Float64Array(nPanels * NR * kc);
-    pack(A, aOff, B, bOff, M, K, N, transA, transB, k0, kc, packedA, 0, packedB, 0);
+    packPanels(A, aOff, M, aI, aK, k0, kc, packedA, 0);
+    packPanels(B, bOff, N, bJ, bK, k0, kc, packedB, 0);
     tiles(packedA, packedB, C, cOff, M, N, kc, mPanels, nPanels);
   }
 }
 
 /**
- * Copies columns k0..k0+kc of op(A) and rows k0..k0+kc of op(B) into panels, zero-padded to
- * whole panels: pa[(p·kc + k)·4 + r] = op(A)[4p + r, k0 + k], pb[(q·kc + k)·4 + s] = op(B)[k0 + k, 4q + s].
+ * Copies columns k0..k0+kc of a matrix X with `rows` rows (element (i, k) at
+ * X[off + i·rowStride + k·kStride]) into panels of 4 rows, zero-padded to whole panels:
+ * dst[at + (p·kc + k)·4 + r] = X(4p + r, k0 + k). A's panels are its rows, B's its columns.
+ * The loop order follows the memory: along rows when those are contiguous, else along k.
  */
-function pack(
-  A: TypedArray, aOff: number, B: TypedArray, bOff: number, M: number, K: number, N: number,
-  transA: boolean, transB: boolean, k0: number, kc: number,
-  pa: Float64Array, paAt: number, pb: Float64Array, pbAt: number,
+function packPanels(
+  X: TypedArray, off: number, rows: number, rowStride: number, kStride: number,
+  k0: number, kc: number, dst: Float64Array, at: number,
 ): void {
-  // op(A)[i,k] = A[aOff + i·aI + k·aK]; op(B)[k,j] = B[bOff + k·bK + j·bJ]
-  const aI = transA ? 1 : K, aK = transA ? M : 1;
-  const bK = transB ? 1 : N, bJ = transB ? K : 1;
-  const mPanels = Math.ceil(M / MR), nPanels = Math.ceil(N / NR);
-  for (let p = 0; p < mPanels; p++) {
-    for (let r = 0; r < MR; r++) {
-      const i = p * MR + r;
-      let dst = paAt + p * kc * MR + r;
-      if (i < M) for (let k = 0, src = aOff + i * aI + k0 * aK; k < kc; k++, src += aK, dst += MR) pa[dst] = A[src]!;
-      else for (let k = 0; k < kc; k++, dst += MR) pa[dst] = 0;
+  const full = Math.floor(rows / 4), rest = rows - 4 * full;
+  if (rowStride === 1) {
+    // rows are adjacent in memory (Aᵀ, or B stored [K,N]): read each k-slice sequentially
+    for (let k = 0; k < kc; k++) {
+      const src = off + (k0 + k) * kStride;
+      let d = at + k * 4;
+      for (let p = 0, x = src; p < full; p++, x += 4, d += kc * 4) {
+        dst[d] = X[x]!; dst[d + 1] = X[x + 1]!; dst[d + 2] = X[x + 2]!; dst[d + 3] = X[x + 3]!;
+      }
+      if (rest > 0) for (let r = 0; r < 4; r++) dst[d + r] = r < rest ? X[src + 4 * full + r]! : 0;
+    }
+    return;
+  }
+  // otherwise walk k, four rows at a time (four read streams, one sequential write stream)
+  for (let p = 0; p < full; p++) {
+    let x0 = off + 4 * p * rowStride + k0 * kStride, d = at + p * kc * 4;
+    const x1 = rowStride, x2 = 2 * rowStride, x3 = 3 * rowStride;
+    for (let k = 0; k < kc; k++, x0 += kStride, d += 4) {
+      dst[d] = X[x0]!; dst[d + 1] = X[x0 + x1]!; dst[d + 2] = X[x0 + x2]!; dst[d + 3] = X[x0 + x3]!;
     }
   }
-  for (let q = 0; q < nPanels; q++) {
-    for (let s = 0; s < NR; s++) {
-      const j = q * NR + s;
-      let dst = pbAt + q * kc * NR + s;
-      if (j < N) for (let k = 0, src = bOff + k0 * bK + j * bJ; k < kc; k++, src += bK, dst += NR) pb[dst] = B[src]!;
-      else for (let k = 0; k < kc; k++, dst += NR) pb[dst] = 0;
+  if (rest > 0) {
+    for (let r = 0; r < 4; r++) {
+      let d = at + full * kc * 4 + r;
+      const i = 4 * full + r;
+      if (i < rows) for (let k = 0, x = off + i * rowStride + k0 * kStride; k < kc; k++, x += kStride, d += 4) dst[d] = X[x]!;
+      else for (let k = 0; k < kc; k++, d += 4) dst[d] = 0;
     }
   }
 }
@@ -399,7 +421,7 @@ export const cpuBackend: Backend = {
     const batch = sizeOf(batchShape);
     const A = dense(a), B = dense(b);
     const C = allocate(a.dtype, batch * M * N);
-    for (let t = 0; t < batch; t++) matmulInto(A, t * M * K, B, t * K * N, C, t * M * N, M, K, N, transA, transB);
+    for (let t = 0; t < batch; t++) matmulInto(A, t * M * K, B, t * K * N, C, t * M * N, M, K, N, transA, transB, false);
     return wrap(C, [...batchShape, M, N], a.dtype);
   },
 
