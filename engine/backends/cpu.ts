@@ -145,10 +145,13 @@ let packedB = new Float64Array(NR * KC * 64);
 
 /**
  * A binary op on two strided views of one shape, written contiguously into `o`, without first
- * copying the views. Axes are merged where both views allow it, so the inner loop is as long as
- * possible; it then runs with each operand's own stride (0 for a broadcast operand).
+ * copying the views. Axes are merged where both views allow it, so loops are as long as
+ * possible; the inner loop then runs with each operand's own stride (0 for a broadcast operand).
+ * If the last merged axis is short (a 2×2 pooling window, say) and the one before it long, the
+ * two swap roles, so the inner loop stays long.
  */
 function binaryStrided(op: BinaryOp, a: NdArray<TypedArray>, b: NdArray<TypedArray>, o: TypedArray): void {
+  if (o.length === 0) return;
   const sizes: number[] = [], sa: number[] = [], sb: number[] = [];
   a.shape.forEach((d, i) => {
     if (d === 1) return;
@@ -158,34 +161,39 @@ function binaryStrided(op: BinaryOp, a: NdArray<TypedArray>, b: NdArray<TypedArr
       sizes[g]! *= d; sa[g] = a.stride[i]!; sb[g] = b.stride[i]!;
     } else { sizes.push(d); sa.push(a.stride[i]!); sb.push(b.stride[i]!); }
   });
-  if (o.length === 0) return;
   if (sizes.length === 0) { sizes.push(1); sa.push(0); sb.push(0); }
-  const G = sizes.length, n = sizes[G - 1]!, stepA = sa[G - 1]!, stepB = sb[G - 1]!;
+  const G = sizes.length;
+  const so = new Array<number>(G); // the output is contiguous
+  for (let g = G - 1, stride = 1; g >= 0; g--) { so[g] = stride; stride *= sizes[g]!; }
+  if (G >= 2 && sizes[G - 1]! < 16 && sizes[G - 2]! > sizes[G - 1]!) {
+    for (const xs of [sizes, sa, sb, so]) [xs[G - 2], xs[G - 1]] = [xs[G - 1]!, xs[G - 2]!];
+  }
+  const n = sizes[G - 1]!, stepA = sa[G - 1]!, stepB = sb[G - 1]!, stepO = so[G - 1]!;
   const A = a.data, B = b.data, index = new Array<number>(G).fill(0);
-  let pa = a.offset, pb = b.offset;
-  for (let po = 0; po < o.length; po += n) {
-    binaryRow(op, A, pa, stepA, B, pb, stepB, o, po, n);
+  const rows = o.length / n;
+  let pa = a.offset, pb = b.offset, po = 0;
+  for (let row = 0; row < rows; row++) {
+    binaryRow(op, A, pa, stepA, B, pb, stepB, o, po, stepO, n);
     for (let g = G - 2; g >= 0; g--) {
       index[g]!++;
-      pa += sa[g]!; pb += sb[g]!;
+      pa += sa[g]!; pb += sb[g]!; po += so[g]!;
       if (index[g]! < sizes[g]!) break;
-      pa -= sa[g]! * sizes[g]!; pb -= sb[g]! * sizes[g]!;
+      pa -= sa[g]! * sizes[g]!; pb -= sb[g]! * sizes[g]!; po -= so[g]! * sizes[g]!;
       index[g] = 0;
     }
   }
 }
 
-function binaryRow(op: BinaryOp, A: TypedArray, pa: number, sa: number, B: TypedArray, pb: number, sb: number, o: TypedArray, po: number, n: number): void {
-  const end = po + n;
+function binaryRow(op: BinaryOp, A: TypedArray, pa: number, sa: number, B: TypedArray, pb: number, sb: number, o: TypedArray, po: number, so: number, n: number): void {
   switch (op) {
-    case 'add': for (let i = po; i < end; i++, pa += sa, pb += sb) o[i] = A[pa]! + B[pb]!; break;
-    case 'sub': for (let i = po; i < end; i++, pa += sa, pb += sb) o[i] = A[pa]! - B[pb]!; break;
-    case 'mul': for (let i = po; i < end; i++, pa += sa, pb += sb) o[i] = A[pa]! * B[pb]!; break;
-    case 'div': for (let i = po; i < end; i++, pa += sa, pb += sb) o[i] = A[pa]! / B[pb]!; break;
-    case 'max': for (let i = po; i < end; i++, pa += sa, pb += sb) { const x = A[pa]!, y = B[pb]!; o[i] = x >= y ? x : y; } break;
-    case 'min': for (let i = po; i < end; i++, pa += sa, pb += sb) { const x = A[pa]!, y = B[pb]!; o[i] = x <= y ? x : y; } break;
-    case 'equal': for (let i = po; i < end; i++, pa += sa, pb += sb) o[i] = A[pa] === B[pb] ? 1 : 0; break;
-    case 'greater': for (let i = po; i < end; i++, pa += sa, pb += sb) o[i] = A[pa]! > B[pb]! ? 1 : 0; break;
+    case 'add': for (let i = 0; i < n; i++, pa += sa, pb += sb, po += so) o[po] = A[pa]! + B[pb]!; break;
+    case 'sub': for (let i = 0; i < n; i++, pa += sa, pb += sb, po += so) o[po] = A[pa]! - B[pb]!; break;
+    case 'mul': for (let i = 0; i < n; i++, pa += sa, pb += sb, po += so) o[po] = A[pa]! * B[pb]!; break;
+    case 'div': for (let i = 0; i < n; i++, pa += sa, pb += sb, po += so) o[po] = A[pa]! / B[pb]!; break;
+    case 'max': for (let i = 0; i < n; i++, pa += sa, pb += sb, po += so) { const x = A[pa]!, y = B[pb]!; o[po] = x >= y ? x : y; } break;
+    case 'min': for (let i = 0; i < n; i++, pa += sa, pb += sb, po += so) { const x = A[pa]!, y = B[pb]!; o[po] = x <= y ? x : y; } break;
+    case 'equal': for (let i = 0; i < n; i++, pa += sa, pb += sb, po += so) o[po] = A[pa] === B[pb] ? 1 : 0; break;
+    case 'greater': for (let i = 0; i < n; i++, pa += sa, pb += sb, po += so) o[po] = A[pa]! > B[pb]! ? 1 : 0; break;
   }
 }
 
