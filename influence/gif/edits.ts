@@ -16,6 +16,7 @@
  * (minimum-norm least-squares) solution even where H is indefinite or singular.
  */
 import { ShapeError, ValueError } from '../../engine/errors.js';
+import { fromVector, toVector, type Tree } from '../../engine/index.js';
 import type { LinearOperator } from '../operator.js';
 import {
   type KrylovOptions, type LeastSquaresSolution, type RichardsonOptions, type SolverDiagnostics,
@@ -36,6 +37,26 @@ export interface Edit {
   /** HVPs and milliseconds the whole edit took. */
   readonly hvps: number;
   readonly wallMs: number;
+}
+
+/**
+ * A copy of `params` with the edit added: `θ* + Δθ`, or, with `length`, `θ* + length·Δθ/‖Δθ‖`
+ * (the normalised step of the step-size protocol). The original parameters are not touched.
+ * @example const edited = applyEdit(params, gifEdit(H, J, g).delta);
+ */
+export function applyEdit<P extends Tree>(params: P, delta: Float64Array, length?: number): P {
+  const theta = toVector(params);
+  if (delta.length !== theta.length) throw new ShapeError(`applyEdit: Δθ has ${delta.length} entries, the parameters ${theta.length}`);
+  checkFinite('applyEdit: Δθ', delta);
+  let scale = 1;
+  if (length !== undefined) {
+    if (!(length >= 0 && Number.isFinite(length))) throw new ValueError(`applyEdit: step length must be a finite number ≥ 0, got ${length}`);
+    let n = 0;
+    for (const d of delta) n += d * d;
+    scale = n === 0 ? 0 : length / Math.sqrt(n);
+  }
+  for (let i = 0; i < theta.length; i++) theta[i] = theta[i]! + scale * delta[i]!;
+  return fromVector(theta, params);
 }
 
 function checkProblem(where: string, H: LinearOperator, g: Float64Array): void {

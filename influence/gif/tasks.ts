@@ -236,7 +236,7 @@ function along(theta: Float64Array, delta: Float64Array, length: number, like: P
   const nd = norm(delta);
   const v = new Float64Array(theta.length);
   for (let i = 0; i < v.length; i++) v[i] = theta[i]! + (nd === 0 ? 0 : (length * delta[i]!) / nd);
-  return fromVector(v, like);
+  return fromVector(v, like); // a new tree: θ* itself is never modified
 }
 
 function distance(a: Float64Array, b: Float64Array): number {

@@ -5,11 +5,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  NonFiniteError, Rng, add, gather, hessian, logSoftmax, matmul, mean, neg, tanh, transpose, type Tensor,
+  NonFiniteError, Rng, add, gather, hessian, logSoftmax, matmul, mean, neg, tanh, toVector, transpose, type Tensor,
 } from '../../engine/index.js';
 import { hessianOperator, flatGradient, type Objective } from '../../influence/hessian.js';
 import { denseOperator, operatorFromFunction } from '../../influence/operator.js';
-import { fifEdit, gifEdit, ifEdit, pifEdit, sifEdit } from '../../influence/gif/edits.js';
+import { applyEdit, fifEdit, gifEdit, ifEdit, pifEdit, sifEdit } from '../../influence/gif/edits.js';
 import { selectParameters, type SelectableLayer } from '../../influence/gif/selection.js';
 import { solveGifKrylov, solveGifRichardson } from '../../influence/gif/solvers.js';
 import { pad, restrict } from '../../influence/gif/vectors.js';
@@ -86,6 +86,19 @@ describe('GIF solvers against the dense least-squares solution', () => {
     const r = matVec(dense, edit.delta, P, P).map((v, i) => v - g[i]!);
     const normal = restrict(matVec(dense, r, P, P), J);
     expect(Math.max(...normal.map(Math.abs))).toBeLessThan(1e-10 * Math.max(...g.map(Math.abs)));
+  });
+
+  it('applyEdit adds Δθ (or a normalised step of a given length) to a copy of the parameters', () => {
+    const { params } = problem(1, 1e-2);
+    const before = toVector(params);
+    const delta = Float64Array.from({ length: P }, (_, i) => (i === 4 ? 3 : i === 9 ? -4 : 0));
+    const plain = toVector(applyEdit(params, delta));
+    const stepped = toVector(applyEdit(params, delta, 10));
+    expect(toVector(params)).toEqual(before); // the original is untouched
+    expect(plain[4]! - before[4]!).toBeCloseTo(3, 12);
+    expect(stepped[4]! - before[4]!).toBeCloseTo(6, 12); // 10·(3, −4)/5
+    expect(stepped[9]! - before[9]!).toBeCloseTo(-8, 12);
+    expect(() => applyEdit(params, new Float64Array(3))).toThrow(/3 entries/);
   });
 
   it('with J = all parameters GIF is the IF H⁻¹g', () => {

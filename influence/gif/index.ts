@@ -1,0 +1,24 @@
+/**
+ * gift/influence/gif: Generalized Influence Functions (SPEC §4–5) — parameter selection, the
+ * GIF least-squares edit with the convergent (Richardson) and Krylov (CGLS) solvers, the FIF,
+ * PIF, IF and SIF baselines, and the class-removal, backdoor and group-removal tasks against
+ * retraining. See docs/gif.md.
+ * @module
+ */
+export {
+  solveGifRichardson, solveGifKrylov, leastSquaresCgls, columnOperator, principalSubmatrix, symmetricOperator,
+  type SolverDiagnostics, type LeastSquaresSolution, type RectangularOperator, type KrylovOptions, type RichardsonOptions,
+} from './solvers.js';
+export { gifEdit, fifEdit, pifEdit, ifEdit, sifEdit, applyEdit, type Edit, type EditMethod, type SecondOrderProblem } from './edits.js';
+export {
+  selectParameters, selectByThreshold, describeSelection,
+  type Selection, type LayerSelection, type SelectableLayer, type SelectionOrder,
+} from './selection.js';
+export { unitScores, type UnitScores } from './scores.js';
+export {
+  removeClass, correctBackdoor, chooseParameters, selectFromScores,
+  type ClassRemovalSetup, type BackdoorSetup, type EditSettings, type Recipe, type Selector, type TaskProgress,
+  type TaskResult, type MethodRow, type Metrics, type SweepPoint,
+} from './tasks.js';
+export { removeGroups, pearson, spearman, type GroupRemovalSetup, type GroupSettings, type GroupOutcome, type GroupCorrelation, type GroupRemovalResult } from './groups.js';
+export { formatTable, markdownReport, sweepChart, resultJson, writeReport } from './report.js';
