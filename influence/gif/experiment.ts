@@ -43,7 +43,7 @@ export function networkOf(model: ModelKind): Sequential {
   return model === 'mlp' ? mlp([784, 128, 10], 'tanh') : smallCnn();
 }
 
-/** The cache file name of a model trained with `recipe` on `dataName`. */
+/** The cache file name of a model trained with `recipe` on `dataName`. @example modelFileName('mlp', 'mnist', DEFAULT_RECIPE) // 'mlp-mnist-e5-wd1e-3-lr0.05-s0.safetensors' */
 export function modelFileName(model: ModelKind, dataName: string, recipe: Recipe): string {
   const wd = recipe.weightDecay.toExponential(0).replace('+', '');
   return `${model}-${dataName}-e${recipe.epochs}-wd${wd}-lr${recipe.lr}-s${recipe.seed ?? 0}.safetensors`;
@@ -75,12 +75,12 @@ export function trainOrLoad(net: Sequential, data: Dataset, recipe: Recipe, path
   return { params, cached: false, seconds };
 }
 
-/** The backdoor variant of the training data (SPEC §5: 10% triggered, label 4; seed 0). */
+/** The backdoor variant of the training data (SPEC §5: 10% triggered, label 4; seed 0). @example const { data, poisoned, trueLabels } = poisonedSplits(mnistSplits('mlp')); */
 export function poisonedSplits(splits: MnistSplits, fraction = 0.1, seed = 0): ReturnType<typeof backdoor> {
   return backdoor(splits.train, { fraction, seed, ...(splits.train.x.rank === 4 ? {} : { imageShape: [28, 28] as const }) });
 }
 
-/** Test accuracy of a model, for the log. */
+/** Test accuracy of a model, for the log. @example testAccuracy(net, params, splits.test) // 0.93 */
 export function testAccuracy(net: Sequential, params: Params, test: Dataset): number {
   return evaluate(net, params, test).accuracy;
 }
@@ -119,7 +119,7 @@ export function consoleProgress(options: { quiet?: boolean } = {}): TaskProgress
   };
 }
 
-/** Where models are cached by default: `models/` under the working directory. */
+/** Where models are cached by default: `models/` under the working directory. @example defaultModelPath('mlp', 'mnist', DEFAULT_RECIPE) */
 export function defaultModelPath(model: ModelKind, dataName: string, recipe: Recipe): string {
   return join('models', modelFileName(model, dataName, recipe));
 }

@@ -174,7 +174,7 @@ export function markdownReport(result: TaskResult, chartFile: string | null, ext
   return lines.join('\n') + '\n';
 }
 
-/** The result as JSON-ready data (Δθ vectors left out; their norms are in the rows). */
+/** The result as JSON-ready data (Δθ vectors left out; their norms are in the rows). @example JSON.stringify(resultJson(result)) */
 export function resultJson(result: TaskResult, extra: Record<string, unknown> = {}): unknown {
   const { deltas: _d, selection, ...rest } = result;
   return {

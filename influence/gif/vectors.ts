@@ -49,7 +49,7 @@ export function pad(x: ArrayLike<number>, J: Int32Array, size: number): Float64A
   return out;
 }
 
-/** Checks that `J` is a strictly increasing set of indices into a vector of length `size`. */
+/** Checks that `J` is a strictly increasing set of indices into a vector of length `size`. @example checkIndexSet('gifEdit', J, H.size) */
 export function checkIndexSet(where: string, J: Int32Array, size: number): void {
   if (J.length === 0) throw new ValueError(`${where}: the selection J is empty`);
   for (let k = 0; k < J.length; k++) {
@@ -59,7 +59,7 @@ export function checkIndexSet(where: string, J: Int32Array, size: number): void 
   }
 }
 
-/** Throws a NonFiniteError naming `what` when `v` holds a NaN or an infinity. */
+/** Throws a NonFiniteError naming `what` when `v` holds a NaN or an infinity. @example checkFinite('GIF edit', delta) */
 export function checkFinite(what: string, v: ArrayLike<number>): void {
   for (let i = 0; i < v.length; i++) {
     if (!Number.isFinite(v[i]!)) throw new NonFiniteError(`${what}: entry ${i} is ${v[i]}`);
