@@ -82,7 +82,7 @@ export function sweepChart(result: TaskResult): string {
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${Hh}" viewBox="0 0 ${W} ${Hh}" font-family="sans-serif" font-size="12">`,
     `<rect width="${W}" height="${Hh}" fill="white"/>`,
-    `<text x="${left}" y="18" font-size="14">${escapeXml(result.description)}: ${label} vs modification ratio</text>`,
+    `<text x="${left}" y="18" font-size="14">${escapeXml(result.description.split(' (')[0]!)}: ${label} vs modification ratio</text>`,
     `<line x1="${left}" y1="${top + ph}" x2="${left + pw}" y2="${top + ph}" stroke="black"/>`,
     `<line x1="${left}" y1="${top}" x2="${left}" y2="${top + ph}" stroke="black"/>`,
   ];
