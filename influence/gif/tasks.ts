@@ -216,7 +216,7 @@ function computeEdits(
   for (const method of s.methods) {
     progress.stage?.(`edit ${method}`);
     switch (method) {
-      case 'GIF': edits.push(gifEdit(H, J, g, { solver: 'richardson', tolerance: s.tolerance, maxIterations: s.richardsonIterations, onIteration: iter('GIF', s.richardsonIterations), seed: s.seed })); break;
+      case 'GIF': edits.push(gifEdit(H, J, g, { solver: 'richardson', tolerance: s.tolerance, maxIterations: s.richardsonIterations, powerIterations: 10, onIteration: iter('GIF', s.richardsonIterations), seed: s.seed })); break;
       case 'GIF-CGLS': edits.push(gifEdit(H, J, g, { solver: 'cgls', ...kOpts('GIF-CGLS') })); break;
       case 'FIF': edits.push(fifEdit(H, J, g, kOpts('FIF'))); break;
       case 'IF': full = ifEdit(H, g, kOpts('IF')); edits.push(full); break;
