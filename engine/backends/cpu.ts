@@ -112,37 +112,6 @@ function binaryKernel(op: BinaryOp, a: TypedArray, b: TypedArray, o: TypedArray)
   }
 }
 
-// ---------- matmul ----------
-//
-// The classic recipe (GotoBLAS, BLIS) at JavaScript scale: for each block of KC columns of
-// op(A) / rows of op(B), copy ("pack") both operands into float64 scratch panels laid out in the
-// exact order the inner kernel reads them, then compute C one 4×4 tile at a time with sixteen
-// accumulators held in registers. Each step of the inner loop loads 8 numbers and does 16
-// multiply-adds; a naive loop loads 2 per multiply-add and strides through B by columns.
-// Packing also absorbs the transpose flags and the dtype: float32 inputs are widened once per
-// panel, so float32 runs the same float64 kernel (JavaScript arithmetic is float64 anyway) and
-// accumulates more accurately than float32 would.
-
-const MR = 4, NR = 4, KC = 256;
-
-/**
- * Which inner kernel matmul uses: 'wasm' (WebAssembly SIMD, two multiply-adds per instruction;
- * the default where available) or 'js' (the same algorithm in plain JavaScript, the fallback).
- * Exposed so that tests and benchmarks can check and time both.
- */
-export type MatmulKernel = 'wasm' | 'js';
-let matmulKernel: MatmulKernel = wasmTiles() !== null ? 'wasm' : 'js';
-
-/** Chooses the matmul inner kernel; returns the previous choice. 'wasm' falls back to 'js' where unsupported. */
-export function setMatmulKernel(kernel: MatmulKernel): MatmulKernel {
-  const previous = matmulKernel;
-  matmulKernel = kernel === 'wasm' && wasmTiles() === null ? 'js' : kernel;
-  return previous;
-}
-// Scratch panels are reused across calls, so a loop of matmuls allocates nothing but its outputs.
-let packedA = new Float64Array(MR * KC * 64);
-let packedB = new Float64Array(NR * KC * 64);
-
 /**
  * A binary op on two strided views of one shape, written contiguously into `o`, without first
  * copying the views. Axes are merged where both views allow it, so loops are as long as
@@ -196,6 +165,38 @@ function binaryRow(op: BinaryOp, A: TypedArray, pa: number, sa: number, B: Typed
     case 'greater': for (let i = 0; i < n; i++, pa += sa, pb += sb, po += so) o[po] = A[pa]! > B[pb]! ? 1 : 0; break;
   }
 }
+
+// ---------- matmul ----------
+//
+// The classic recipe (GotoBLAS, BLIS) at JavaScript scale: for each block of KC columns of
+// op(A) / rows of op(B), copy ("pack") both operands into float64 scratch panels laid out in the
+// exact order the inner kernel reads them, then compute C one 4×4 tile at a time with sixteen
+// accumulators held in registers. Each step of the inner loop loads 8 numbers and does 16
+// multiply-adds; a naive loop loads 2 per multiply-add and strides through B by columns.
+// Packing also absorbs the transpose flags and the dtype: float32 inputs are widened once per
+// panel, so float32 runs the same float64 kernel (JavaScript arithmetic is float64 anyway) and
+// accumulates more accurately than float32 would.
+
+const MR = 4, NR = 4, KC = 256;
+
+/**
+ * Which inner kernel matmul uses: 'wasm' (WebAssembly SIMD, two multiply-adds per instruction;
+ * the default where available) or 'js' (the same algorithm in plain JavaScript, the fallback).
+ * Exposed so that tests and benchmarks can check and time both.
+ */
+export type MatmulKernel = 'wasm' | 'js';
+let matmulKernel: MatmulKernel = wasmTiles() !== null ? 'wasm' : 'js';
+
+/** Chooses the matmul inner kernel; returns the previous choice. 'wasm' falls back to 'js' where unsupported. */
+export function setMatmulKernel(kernel: MatmulKernel): MatmulKernel {
+  const previous = matmulKernel;
+  matmulKernel = kernel === 'wasm' && wasmTiles() === null ? 'js' : kernel;
+  return previous;
+}
+
+// Scratch panels are reused across calls, so a loop of matmuls allocates nothing but its outputs.
+let packedA = new Float64Array(MR * KC * 64);
+let packedB = new Float64Array(NR * KC * 64);
 
 /**
  * C[M,N] += op(A)·op(B) for one matrix pair stored row-major at the given offsets, where
