@@ -130,6 +130,7 @@ describe.each(modesUnderTest)('gpu.js kernels in %s mode match the CPU backend',
     { a: [3, 4], b: [5, 4], tA: false, tB: true }, { a: [4, 3], b: [5, 4], tA: true, tB: true },
     { a: [2, 3, 7, 4], b: [2, 3, 4, 6], tA: false, tB: false }, { a: [2, 4, 7], b: [2, 6, 4], tA: true, tB: true },
     { a: [1, 1], b: [1, 1], tA: false, tB: false }, { a: [33, 65], b: [65, 17], tA: false, tB: false },
+    { a: [7, 5], b: [3, 7], tA: true, tB: true }, { a: [3, 2, 3], b: [3, 3, 2], tA: false, tB: false },
   ])('matmul $a × $b (transA=$tA, transB=$tB)', ({ a, b: bs, tA, tB }) => {
     compare('matmul', [[randoms(sizeOf(a), 10), a], [randoms(sizeOf(bs), 11), bs]], (b, [x, y]) => b.matmul(x!, y!, tA, tB), 1e-5, 1e-5);
   });
