@@ -8,13 +8,15 @@
  *   The bias b_u is added at every position, so `∂L/∂b_u = Σ_{i,p} ∂L/∂out[i,u,p]` and the mean
  *   is `∂L_target/∂b_u / (N·positions)`: it comes out of the parameter gradient for free.
  */
-import { ShapeError, grad, type Tensor } from '../../engine/index.js';
+import { NonFiniteError, ShapeError, grad, toVector, type Tensor } from '../../engine/index.js';
 import type { Params, Sequential, WeightBias } from '../../nn/index.js';
 
 /** Per-layer unit scores, one Float64Array per Linear/Conv2d layer in `parameterLayout()` order. */
 export interface UnitScores {
   readonly output: Float64Array[];
   readonly gradient: Float64Array[];
+  /** ∇θ of the target loss, flat: the same backward pass gives the edits' target gradient. */
+  readonly targetGradient: Float64Array;
 }
 
 /** Mean over every axis but axis 1 of a row-major [N, U, ...] array, per unit (signed). */
@@ -62,5 +64,9 @@ export function unitScores(net: Sequential, params: Params, x: Tensor, targetLos
     const b = (g[slot.layer] as WeightBias).bias.toArray();
     return Float64Array.from(b, (v) => Math.abs(v) / (n * positions[i]!));
   });
-  return { output, gradient };
+  const targetGradient = toVector(g);
+  targetGradient.forEach((v, i) => {
+    if (!Number.isFinite(v)) throw new NonFiniteError(`unitScores: the target loss gradient is ${v} at parameter ${i}`);
+  });
+  return { output, gradient, targetGradient };
 }

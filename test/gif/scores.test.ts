@@ -1,6 +1,6 @@
 /** Unit scores from one pass against explicit layer outputs and their gradients (MLP and CNN). */
 import { describe, expect, it } from 'vitest';
-import { Rng, grad, mean, type Tensor } from '../../engine/index.js';
+import { Rng, grad, mean, toVector, type Tensor } from '../../engine/index.js';
 import { Conv2d, Flatten, Linear, ReLU, Sequential, Tanh, crossEntropy, mlp, type Params } from '../../nn/index.js';
 import { unitScores } from '../../influence/gif/scores.js';
 import { relativeMaxError } from './dense.js';
@@ -32,6 +32,9 @@ describe('unitScores', () => {
       expect(relativeMaxError(scores.output[i]!, want.output)).toBeLessThan(1e-12);
       expect(relativeMaxError(scores.gradient[i]!, want.gradient)).toBeLessThan(1e-12);
     });
+    // the same pass returns the flat gradient of the target loss
+    const g = toVector(grad((p: Params) => crossEntropy(net.apply(p, x), labels))(params));
+    expect(relativeMaxError(scores.targetGradient, g)).toBeLessThan(1e-14);
   });
 
   it('CNN: channel scores average over samples and spatial positions', () => {
