@@ -78,7 +78,7 @@ export class Influence<P extends Tree, B> {
   readonly solver: SolverSpec;
   readonly n: number;
   readonly parameterCount: number;
-  /** Every solve run so far, in order (diagnostics for reports). */
+  /** Every iterative (cg/lissa) solve run so far, in order (diagnostics for reports); exact solves reuse one factorisation. */
   readonly solves: SolveResult[] = [];
   private readonly theta: Float64Array;
   private readonly wd: number;
