@@ -219,8 +219,9 @@ function computeEdits(
       case 'GIF': edits.push(gifEdit(H, J, g, { solver: 'richardson', tolerance: s.tolerance, maxIterations: s.richardsonIterations, powerIterations: 10, onIteration: iter('GIF', s.richardsonIterations), seed: s.seed })); break;
       case 'GIF-CGLS': edits.push(gifEdit(H, J, g, { solver: 'cgls', ...kOpts('GIF-CGLS') })); break;
       case 'FIF': edits.push(fifEdit(H, J, g, kOpts('FIF'))); break;
-      case 'IF': full = ifEdit(H, g, kOpts('IF')); edits.push(full); break;
-      case 'PIF': edits.push(pifEdit(H, J, g, kOpts('PIF'), full)); break;
+      // PIF is the IF cut down to J: one IF solve serves both (PIF reports that solve's cost)
+      case 'IF': full ??= ifEdit(H, g, kOpts('IF')); edits.push(full); break;
+      case 'PIF': full ??= ifEdit(H, g, kOpts('IF')); edits.push(pifEdit(H, J, g, kOpts('PIF'), full)); break;
       case 'SIF': {
         const p = sif();
         edits.push(sifEdit({ H, targetHessian: p.targetHessian, targetGradientSum: p.gSum, n: p.n, m: p.m, weightDecay: p.wd }, kOpts('SIF')));
