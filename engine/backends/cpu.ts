@@ -325,7 +325,8 @@ export const cpuBackend: Backend = {
 
   fromArray(values, shape, dtype) {
     const data = allocate(dtype, sizeOf(shape));
-    for (let i = 0; i < data.length; i++) data[i] = values[i]!;
+    if (values.length === data.length) data.set(values); // a native copy (and conversion)
+    else for (let i = 0; i < data.length; i++) data[i] = values[i]!;
     return wrap(data, shape, dtype);
   },
   toArray(x) {
