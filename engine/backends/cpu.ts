@@ -177,7 +177,7 @@ function binaryRow(op: BinaryOp, A: TypedArray, pa: number, sa: number, B: Typed
 // panel, so float32 runs the same float64 kernel (JavaScript arithmetic is float64 anyway) and
 // accumulates more accurately than float32 would.
 
-const MR = 4, NR = 4, KC = 256;
+const MR = 4, NR = 4, KC = 256, MC = 256;
 
 /**
  * Which inner kernel matmul uses: 'wasm' (WebAssembly SIMD, two multiply-adds per instruction;
@@ -207,10 +207,23 @@ export function matmulInto(
   A: TypedArray, aOff: number, B: TypedArray, bOff: number, C: TypedArray, cOff: number,
   M: number, K: number, N: number, transA: boolean, transB: boolean, accumulate = true,
 ): void {
-  const mPanels = Math.ceil(M / MR), nPanels = Math.ceil(N / NR);
   // op(A)[i,k] = A[aOff + i·aI + k·aK]; op(B)[k,j] = B[bOff + k·bK + j·bJ]
   const aI = transA ? 1 : K, aK = transA ? M : 1;
   const bK = transB ? 1 : N, bJ = transB ? K : 1;
+  // Rows of C in bands of MC: the scratch panels stay small (bounded by N, not by M) and a band
+  // of C stays in cache while it is accumulated. B is re-packed per band, a 1/MC share of the work.
+  for (let i0 = 0; i0 < M; i0 += MC) {
+    const rows = Math.min(MC, M - i0);
+    matmulBand(A, aOff + i0 * aI, aI, aK, B, bOff, bJ, bK, C, cOff + i0 * N, rows, K, N, accumulate);
+  }
+}
+
+/** One band of `rows` rows of C: pack, multiply tile by tile, bring the band home. */
+function matmulBand(
+  A: TypedArray, aOff: number, aI: number, aK: number, B: TypedArray, bOff: number, bJ: number, bK: number,
+  C: TypedArray, cOff: number, M: number, K: number, N: number, accumulate: boolean,
+): void {
+  const mPanels = Math.ceil(M / MR), nPanels = Math.ceil(N / NR);
   const wasm = matmulKernel === 'wasm' ? wasmTiles() : null;
   // the same packing, into WebAssembly memory: [A panels | B panels | C, 4·nPanels wide]
   const kMax = Math.min(K, KC);

@@ -174,6 +174,17 @@ describe.each(['wasm', 'js'] as const)('CPU matmul with the %s inner kernel', (k
   beforeEach(() => { previous = setMatmulKernel(kernel); });
   afterEach(() => { setMatmulKernel(previous); });
 
+  it.each([[300, 7, 5], [513, 3, 9], [257, 260, 6]] as const)('rows in several bands: %i×%i×%i in every layout', (M, K, N) => {
+    const rng = new Rng(M * K * N);
+    const A = valuesIn('real', M * K, rng), B = valuesIn('real', K * N, rng);
+    const want = naive(A, B, M, K, N);
+    for (const ta of [false, true]) for (const tb of [false, true]) {
+      const a = ta ? transpose(tensor(transposed(A, M, K), [K, M])) : tensor(A, [M, K]);
+      const b = tb ? transpose(tensor(transposed(B, K, N), [N, K])) : tensor(B, [K, N]);
+      expectClose(`${kernel} ${M}×${K}×${N} ta=${ta} tb=${tb}`, matmul(a, b).toArray(), want, 1e-12, 1);
+    }
+  });
+
   it.each(['float64', 'float32'] as const)('matches a triple loop in %s (all layouts, ragged, K across blocks, batched)', (dtype) => {
     fc.assert(fc.property(
       fc.integer({ min: 1, max: 11 }), fc.constantFrom(1, 2, 5, 255, 256, 257, 700), fc.integer({ min: 1, max: 11 }),
