@@ -2,9 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Rng, toVector } from '../../engine/index.js';
+import { Rng, add, grad, hessian, mul, square, sum, toVector, type Tensor } from '../../engine/index.js';
 import { Influence } from '../../influence/influence.js';
-import { dot, pearson } from '../../influence/linalg.js';
+import { cholesky, choleskySolve, dot, pearson } from '../../influence/linalg.js';
 import { loadResults, ResultsFormatError, saveResults } from '../../influence/results.js';
 import { groupRemovalReport, minimize, randomGroups, retrainWithout } from '../../influence/retrain.js';
 import { blobs, dataset, linearInit, logisticObjective, range, type Linear } from './fixtures.js';
@@ -20,6 +20,14 @@ const fit = minimize(objective, init, train.batch(range(n)), { method: 'newton',
 const thetaStar = fit.params;
 const test = tests.batch([0]);
 const tight = { gradTol: 1e-9 }; // below ~1e-10 f stops changing in float64; θ is then within ~1e-8
+
+/** ∇ of point i's objective term ℓ_i + (wd/2)‖θ‖² at θ*, straight from the engine: an oracle for Influence.trainGradient. */
+function pointTermGradient(i: number): Float64Array {
+  const b = train.batch([i]);
+  const wd = objective.weightDecay!;
+  const f = (q: [Linear]): Tensor => add(objective.loss(q, b), mul(add(sum(square(q[0].weight)), sum(square(q[0].bias))), wd / 2));
+  return toVector(grad(f)(thetaStar));
+}
 
 describe('classic influence on logistic regression, against retraining', () => {
   const inf = new Influence({ objective, params: thetaStar, train, solver: { method: 'exact' } });
@@ -90,6 +98,38 @@ describe('classic influence on logistic regression, against retraining', () => {
     const b = viaCg.scores(test, 'x', [1, 2, 3]).map((s) => s.score);
     a.forEach((x, i) => expect(b[i]).toBeCloseTo(x, 10));
     expect(viaCg.solves[0]!.converged).toBe(true);
+  });
+
+  it('second-order group influence equals SPEC §6 computed with dense matrices', () => {
+    const group = [2, 11, 17, 30, 41, 50];
+    const m = group.length, p = m / n;
+    const P = toVector(thetaStar).length;
+    const wd = objective.weightDecay!;
+    const dense = (idx: number[]): Float64Array => {
+      const h = hessian((q: [Linear]) => objective.loss(q, train.batch(idx)), thetaStar).matrix; // mean over idx
+      for (let i = 0; i < P; i++) h[i * P + i] += wd;
+      return h;
+    };
+    const H = dense(range(n));
+    const HU = dense(group).map((x) => m * x); // Σ over U of the per-point terms' Hessians
+    const L = cholesky(H, P)!;
+    const gU = new Float64Array(P);
+    for (const i of group) {
+      const gi = pointTermGradient(i);
+      for (let j = 0; j < P; j++) gU[j] += gi[j]!;
+    }
+    const st = choleskySolve(L, P, inf.testGradient(test));
+    const v = choleskySolve(L, P, gU);
+    const HUv = new Float64Array(P);
+    for (let i = 0; i < P; i++) for (let j = 0; j < P; j++) HUv[i] += HU[i * P + j]! * v[j]!;
+    const term1 = ((1 - 2 * p) / ((1 - p) ** 2 * n)) * dot(st, gU);
+    const term2 = (1 / ((1 - p) ** 2 * n * n)) * dot(st, HUv);
+    const est = inf.secondOrderGroupInfluence(group, test, 't0');
+    expect(est.term1).toBeCloseTo(term1, 12);
+    expect(est.term2).toBeCloseTo(term2, 12);
+    expect(est.firstOrder).toBeCloseTo(dot(st, gU) / (n - m), 12);
+    const g2 = inf.trainGradient(2), o2 = pointTermGradient(2);
+    g2.forEach((x, j) => expect(x).toBeCloseTo(o2[j]!, 13));
   });
 
   it('rejects bad groups and indices', () => {
