@@ -16,7 +16,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Rng } from '../engine/index.js';
-import { hessianOperator } from '../influence/hessian.js';
+import { flatGradient, hessianOperator } from '../influence/hessian.js';
 import { Influence } from '../influence/influence.js';
 import { mnistSetup, type MnistSetup } from '../influence/mnistSetup.js';
 import { indexable } from '../influence/models.js';
@@ -57,6 +57,25 @@ function row(model: string, hessian: string, damping: number, note: string, r: S
 function failed(model: string, hessian: string, damping: number, solver: string, e: unknown): SolverRow {
   const msg = e instanceof Error ? `${e.name}: ${e.message.slice(0, 90)}` : String(e);
   return { model, hessian, damping, solver, hvps: NaN, iterations: NaN, seconds: NaN, relativeResidual: NaN, converged: false, note: msg };
+}
+
+/** Seconds per HVP and per gradient of the mean loss over `batch` (SPEC §2: an HVP should cost ≤ ~2.5 gradients). */
+function hvpCost(setup: MnistSetup, hessianSize: number, repeats: number): { gradientSeconds: number; hvpSeconds: number; ggnSeconds: number; ratio: number; ggnRatio: number } {
+  const batch = setup.train.batch(Array.from({ length: hessianSize }, (_, i) => i));
+  const H = hessianOperator(setup.objective, setup.params, [batch]);
+  const G = hessianOperator(setup.objective, setup.params, [batch], { gaussNewton: true });
+  const rng = new Rng(3);
+  const v = Float64Array.from({ length: H.size }, () => rng.normal());
+  const time = (f: () => unknown): number => {
+    f(); // warm-up
+    const t = performance.now();
+    for (let k = 0; k < repeats; k++) f();
+    return (performance.now() - t) / 1000 / repeats;
+  };
+  const gradientSeconds = time(() => flatGradient((p: typeof setup.params) => setup.objective.loss(p, batch), setup.params));
+  const hvpSeconds = time(() => H.apply(v));
+  const ggnSeconds = time(() => G.apply(v));
+  return { gradientSeconds, hvpSeconds, ggnSeconds, ratio: hvpSeconds / gradientSeconds, ggnRatio: ggnSeconds / gradientSeconds };
 }
 
 function solverBench(setup: MnistSetup, hessianSize: number, damping: number, quick: boolean): SolverRow[] {
@@ -138,11 +157,14 @@ export async function run(args: string[]): Promise<unknown> {
   // --skip-solvers / --skip-groups / --skip-mlp-groups run parts of the benchmark
   let solverRows: SolverRow[] = [];
   let mlpGradNorm: number | null = null;
+  let cost: ReturnType<typeof hvpCost> | null = null;
   if (!args.includes('--skip-solvers')) {
     log(`solvers: benchmark MLP 784-128-10 tanh${quick ? ' (quick)' : ''}`);
     const mlpSetup = mnistSetup({ kind: 'mlp', trainSize: quick ? 200 : 1000, weightDecay: 1e-3, epochs: quick ? 3 : 10, lbfgsIterations: quick ? 20 : 100, log });
     mlpGradNorm = mlpSetup.gradNorm;
     log(`  θ*: ‖∇L‖∞ = ${mlpSetup.gradNorm.toExponential(2)}`);
+    cost = hvpCost(mlpSetup, quick ? 200 : 1000, quick ? 3 : 5);
+    log(`  one gradient ${(1000 * cost.gradientSeconds).toFixed(0)} ms, one HVP ${(1000 * cost.hvpSeconds).toFixed(0)} ms (${cost.ratio.toFixed(2)}× a gradient), one GGN product ${(1000 * cost.ggnSeconds).toFixed(0)} ms (${cost.ggnRatio.toFixed(2)}×)`);
     const damping = 0.01;
     solverRows = [...solverBench(mlpSetup, quick ? 200 : 1000, damping, quick), ...tinyExact(quick)];
     console.table(solverRows.map((r) => ({
@@ -169,6 +191,7 @@ export async function run(args: string[]): Promise<unknown> {
     note: 'timings on a shared 2-core machine; HVP counts are exact',
     solvers: solverRows.map((r) => ({ ...r, hvps: Number.isFinite(r.hvps) ? r.hvps : null, iterations: Number.isFinite(r.iterations) ? r.iterations : null, seconds: Number.isFinite(r.seconds) ? r.seconds : null, relativeResidual: Number.isFinite(r.relativeResidual) ? r.relativeResidual : null })),
     mlpGradNorm,
+    hvpCost: cost,
     groups: groupRows,
   };
   mkdirSync('bench/results', { recursive: true });
