@@ -20,7 +20,7 @@ import { flatGradient, hessianOperator } from '../influence/hessian.js';
 import { Influence } from '../influence/influence.js';
 import { mnistSetup, type MnistSetup } from '../influence/mnistSetup.js';
 import { indexable } from '../influence/models.js';
-import { groupRemovalReport, randomGroups, type CorrelationReport } from '../influence/retrain.js';
+import { coherentGroups, groupRemovalReport, randomGroups, type CorrelationReport } from '../influence/retrain.js';
 import { cg, exact, lissa, type SolveResult } from '../influence/solvers.js';
 
 interface SolverRow {
@@ -38,6 +38,7 @@ interface SolverRow {
 
 interface GroupSummary {
   model: string;
+  kind: 'random' | 'coherent';
   weightDecay: number;
   groupSize: number;
   fraction: number;
@@ -132,16 +133,19 @@ function groupBench(kind: 'logreg' | 'mlp', weightDecay: number, quick: boolean,
   const sizes = quick ? [Math.round(0.02 * n), Math.round(0.2 * n)] : [Math.round(0.01 * n), Math.round(0.05 * n), Math.round(0.2 * n)];
   const count = quick ? 5 : kind === 'logreg' ? 12 : 6;
   const scratchInit = kind === 'logreg' ? setup.net.init(new Rng(1), 'float64') : undefined;
-  const rows = sizes.map((size) => {
+  const plans: { kind: 'random' | 'coherent'; size: number }[] = sizes.map((size) => ({ kind: 'random', size }));
+  // coherent groups (one class each) for logistic regression: where second order should matter most
+  if (kind === 'logreg') for (const size of quick ? [Math.round(0.05 * n)] : [Math.round(0.05 * n), Math.round(0.15 * n)]) plans.push({ kind: 'coherent', size });
+  const rows = plans.map(({ kind: groupKind, size }) => {
     const t = performance.now();
-    const groups = randomGroups(n, size, count, 100 + size);
+    const groups = groupKind === 'random' ? randomGroups(n, size, count, 100 + size) : coherentGroups(setup.trainSet.y, size, count, 200 + size);
     const rep = groupRemovalReport(inf, groups, test, 'test0-9', { gradTol: kind === 'logreg' ? 1e-8 : 1e-5, maxIterations: kind === 'logreg' ? 2000 : 300, ...(scratchInit ? { scratchInit } : {}) });
     const s: GroupSummary = {
-      model: kind, weightDecay, groupSize: size, fraction: size / n, groups: count, firstOrder: rep.firstOrder, secondOrder: rep.secondOrder,
+      model: kind, kind: groupKind, weightDecay, groupSize: size, fraction: size / n, groups: count, firstOrder: rep.firstOrder, secondOrder: rep.secondOrder,
       meanDistance: rep.rows.reduce((a, r) => a + r.distance, 0) / rep.rows.length, allConverged: rep.rows.every((r) => r.converged), seconds: (performance.now() - t) / 1000,
       ...(rep.scratchVsWarm ? { scratchVsWarm: rep.scratchVsWarm } : {}),
     };
-    log(`  ${kind} |U| = ${size}: first-order r = ${rep.firstOrder.pearson.toFixed(3)}, second-order r = ${rep.secondOrder.pearson.toFixed(3)} (${s.seconds.toFixed(0)} s)`);
+    log(`  ${kind} ${groupKind} |U| = ${size}: first-order r = ${rep.firstOrder.pearson.toFixed(3)}, second-order r = ${rep.secondOrder.pearson.toFixed(3)} (${s.seconds.toFixed(0)} s)`);
     return s;
   });
   return { setup, rows };
@@ -180,7 +184,7 @@ export async function run(args: string[]): Promise<unknown> {
     if (!args.includes('--skip-mlp-groups')) groupRows.push(...groupBench('mlp', 1e-2, quick, log).rows);
   }
   console.table(groupRows.map((g) => ({
-    model: g.model, wd: g.weightDecay, '|U|': g.groupSize, p: g.fraction.toFixed(2), groups: g.groups,
+    model: g.model, wd: g.weightDecay, groups: g.kind, '|U|': g.groupSize, p: g.fraction.toFixed(2), count: g.groups,
     'r 1st': fmt(g.firstOrder.pearson), 'ρ 1st': fmt(g.firstOrder.spearman), 'MAE 1st': fmt(g.firstOrder.meanAbsError),
     'r 2nd': fmt(g.secondOrder.pearson), 'ρ 2nd': fmt(g.secondOrder.spearman), 'MAE 2nd': fmt(g.secondOrder.meanAbsError),
     'r scratch~warm': g.scratchVsWarm ? fmt(g.scratchVsWarm.pearson) : '—', converged: g.allConverged, s: g.seconds.toFixed(0),

@@ -222,3 +222,25 @@ export function randomGroups(n: number, size: number, count: number, seed: numbe
   const rng = new Rng(seed);
   return Array.from({ length: count }, () => Array.from(rng.permutation(n).subarray(0, size)).sort((a, b) => a - b));
 }
+
+/**
+ * `count` coherent groups: each is `size` random training points of one class (classes drawn
+ * at random among those with at least `size` members). Basu et al. find second-order group
+ * influence helps most for such groups.
+ * @example coherentGroups(labels, 20, 10, 0)
+ */
+export function coherentGroups(labels: ArrayLike<number>, size: number, count: number, seed: number): number[][] {
+  const byClass = new Map<number, number[]>();
+  for (let i = 0; i < labels.length; i++) {
+    const members = byClass.get(labels[i]!) ?? [];
+    members.push(i);
+    byClass.set(labels[i]!, members);
+  }
+  const eligible = [...byClass.entries()].filter(([, m]) => m.length >= size).sort((a, b) => a[0] - b[0]);
+  if (!Number.isInteger(size) || size < 1 || eligible.length === 0) throw new ValueError(`coherentGroups: no class has ${size} members`);
+  const rng = new Rng(seed);
+  return Array.from({ length: count }, () => {
+    const members = eligible[rng.int(eligible.length)]![1];
+    return Array.from(rng.permutation(members.length).subarray(0, size), (k) => members[k]!).sort((a, b) => a - b);
+  });
+}

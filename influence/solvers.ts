@@ -229,7 +229,9 @@ export interface LissaOptions extends SolveOptions {
   depth?: number;
   /**
    * The scale s, which must exceed λ_max(A + λI). 'auto' (default) estimates λ_max with
-   * `powerIterations` steps of power iteration and takes 1.5× the estimate.
+   * `powerIterations` steps of power iteration and takes 1.5× the estimate; with mini-batches it
+   * takes the largest estimate over the full operator and three sampled batches (half the
+   * steps each), since one batch's λ_max can exceed the average's.
    */
   scale?: number | 'auto';
   powerIterations?: number;
@@ -290,7 +292,15 @@ export function lissa(op: LinearOperator, v: Float64Array, options: LissaOptions
   const rng = new Rng(options.seed ?? 0);
   let s: number;
   if (options.scale === undefined || options.scale === 'auto') {
-    const estimate = largestEigenvalue(op, options.powerIterations ?? 20, options.seed ?? 0, damping);
+    let estimate = largestEigenvalue(op, options.powerIterations ?? 20, options.seed ?? 0, damping);
+    if (isStochastic(op) && op.batchCount > 1) {
+      // a single mini-batch's Hessian can have a larger λ_max than the average: check a few
+      for (let k = 0; k < Math.min(3, op.batchCount); k++) {
+        const batch = rng.int(op.batchCount);
+        const one = { size: op.size, hvps: 0, apply: (x: Float64Array) => op.applyBatch(x, batch) };
+        estimate = Math.max(estimate, largestEigenvalue(one, Math.ceil((options.powerIterations ?? 20) / 2), (options.seed ?? 0) + k + 1, damping));
+      }
+    }
     if (estimate === 0) throw new ValueError('lissa: the operator is zero; there is nothing to invert');
     s = 1.5 * estimate;
   } else {

@@ -6,7 +6,7 @@ import { Rng, add, grad, hessian, mul, square, sum, toVector, type Tensor } from
 import { Influence } from '../../influence/influence.js';
 import { cholesky, choleskySolve, dot, pearson } from '../../influence/linalg.js';
 import { loadResults, ResultsFormatError, saveResults } from '../../influence/results.js';
-import { groupRemovalReport, minimize, randomGroups, retrainWithout } from '../../influence/retrain.js';
+import { coherentGroups, groupRemovalReport, minimize, randomGroups, retrainWithout } from '../../influence/retrain.js';
 import { blobs, dataset, linearInit, logisticObjective, range, type Linear } from './fixtures.js';
 
 // L2-regularised softmax regression on 60 overlapping 3-class blobs: convex, so leave-out
@@ -130,6 +130,17 @@ describe('classic influence on logistic regression, against retraining', () => {
     expect(est.firstOrder).toBeCloseTo(dot(st, gU) / (n - m), 12);
     const g2 = inf.trainGradient(2), o2 = pointTermGradient(2);
     g2.forEach((x, j) => expect(x).toBeCloseTo(o2[j]!, 13));
+  });
+
+  it('coherent groups hold one class each; random groups are distinct sorted indices', () => {
+    const labels = train.batch(range(n)).labels;
+    for (const g of coherentGroups(labels, 8, 5, 1)) {
+      expect(g.length).toBe(8);
+      expect(new Set(g.map((i) => labels[i])).size).toBe(1);
+      expect(new Set(g).size).toBe(8);
+    }
+    for (const g of randomGroups(n, 10, 3, 2)) expect(g).toEqual([...new Set(g)].sort((a, b) => a - b));
+    expect(() => coherentGroups(labels, n, 1, 0)).toThrow(/members/);
   });
 
   it('rejects bad groups and indices', () => {
