@@ -4,7 +4,7 @@
  * functions assume), or the default MLP (784-128-10 tanh) trained with nn's SGD and then polished
  * by full-batch L-BFGS so its gradient is small.
  */
-import { Rng } from '../engine/index.js';
+import { Rng, ValueError, cast, mapTree, treeSize } from '../engine/index.js';
 import { loadMnist, logisticRegression, mlp, subset, train as trainNet, type Dataset as NnDataset, type Params, type Sequential } from '../nn/index.js';
 import type { Dataset, Objective } from './hessian.js';
 import { classifierObjective, indexable, type LabelledBatch } from './models.js';
@@ -52,7 +52,12 @@ export function mnistSetup(options: MnistSetupOptions): MnistSetup {
   const objective = classifierObjective(net, options.weightDecay);
   const data = indexable(trainSet);
   const all = data.batch(Array.from({ length: options.trainSize }, (_, i) => i));
-  let params = options.params ?? net.init(new Rng(options.seed ?? 0), 'float64');
+  const fresh = net.init(new Rng(options.seed ?? 0), 'float64');
+  if (options.params !== undefined && treeSize(options.params) !== treeSize(fresh)) {
+    throw new ValueError(`mnistSetup: the given parameters have ${treeSize(options.params)} values, a ${options.kind} model ${treeSize(fresh)}`);
+  }
+  // influence works in float64: a float32 model file is widened
+  let params = options.params === undefined ? fresh : mapTree(options.params, (leaf) => (leaf.dtype === 'float64' ? leaf : cast(leaf, 'float64')));
   if (options.params === undefined && options.kind === 'mlp') {
     options.log?.(`training the MLP with SGD for ${options.epochs ?? 10} epochs on ${options.trainSize} digits`);
     params = trainNet(net, params, trainSet, { epochs: options.epochs ?? 10, lr: 0.05, weightDecay: options.weightDecay, seed: options.seed ?? 0, progress: 'none' }).params;

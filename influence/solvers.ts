@@ -30,7 +30,10 @@ export interface SolveResult {
   readonly hvps: number;
   /** ‖(A + λI)x − v‖ / ‖v‖ with the full operator (0 when v = 0). */
   readonly relativeResidual: number;
-  /** Whether the requested tolerance was met. */
+  /**
+   * Whether the tolerance was met: cg `relativeResidual ≤ tol`; exact `< 1e-6`; lissa
+   * `≤ max(tol, 1e-3)` (a mini-batch run reports its full-operator residual honestly).
+   */
   readonly converged: boolean;
   readonly wallTimeMs: number;
 }

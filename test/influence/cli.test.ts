@@ -7,6 +7,8 @@ import { UsageError } from '../../cli/command.js';
 import { influenceCommand } from '../../cli/commands/influence.js';
 import { grayscalePng } from '../../influence/images.js';
 import { loadResults } from '../../influence/results.js';
+import { Rng } from '../../engine/index.js';
+import { logisticRegression, saveModel } from '../../nn/index.js';
 
 describe('grayscalePng', () => {
   it('encodes pixels that decode back (signature, IHDR, inflated rows)', () => {
@@ -49,6 +51,22 @@ describe('gift influence', () => {
     expect(lines.some((l) => l.includes('most helpful'))).toBe(true);
     // printed indices are the saved ones
     expect(lines.some((l) => l.includes(`#${r.data.helpful[0]!.index}`))).toBe(true);
+  });
+
+  it('--load starts from a model file (float32 widened to float64); a wrong architecture is refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gift-cli-influence-'));
+    const net = logisticRegression(784, 10);
+    const file = join(dir, 'lr.safetensors');
+    saveModel(file, net, net.init(new Rng(5), 'float32'));
+    const json = join(dir, 'r.json');
+    const spy = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    try {
+      expect(await influenceCommand.run(['--load', file, '--train-size', '40', '--top', '2', '--out', join(dir, 'p.html'), '--json', json, '--quiet'])).toBe(0);
+      await expect(influenceCommand.run(['--load', file, '--model', 'mlp', '--train-size', '40', '--out', join(dir, 'q.html'), '--quiet'])).rejects.toThrow(/values/);
+    } finally {
+      spy.mockRestore();
+    }
+    expect(loadResults<{ load: string }, unknown>(json, 'influence-top-k').settings.load).toBe(file);
   });
 
   it('rejects bad flags with a UsageError', async () => {
