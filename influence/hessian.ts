@@ -222,7 +222,7 @@ export function perSampleGradients<P extends Tree, B>(
   return new GradientMatrix(store, n, P, Array.from(indices));
 }
 
-/** Rows of per-sample gradients, stored once and reused by every influence query. */
+/** Rows of per-sample gradients, stored once and reused. @example G.dot(sTest) // every row's inner product with s_test */
 export class GradientMatrix {
   constructor(
     readonly data: Float64Array | Float32Array,
@@ -263,7 +263,7 @@ export class GradientMatrix {
   }
 }
 
-/** Checks an index set into a flat vector of `size` entries: integers in range, no repeats. */
+/** Checks an index set into a flat vector of `size` entries: integers in range, no repeats. @example checkSubset('fif', [0, 3], 10) */
 export function checkSubset(op: string, subset: ArrayLike<number>, size: number): Int32Array {
   const out = new Int32Array(subset.length);
   const seen = new Uint8Array(size);
@@ -285,21 +285,21 @@ export function gatherIndices(x: Float64Array, subset: ArrayLike<number>): Float
   return out;
 }
 
-/** pad_J(x): a length-`size` vector with x at the positions J and zeros elsewhere. */
+/** pad_J(x): a length-`size` vector with x at the positions J and zeros elsewhere. @example scatterIndices(Float64Array.of(7), [2], 3) // [0, 0, 7] */
 export function scatterIndices(x: Float64Array, subset: ArrayLike<number>, size: number): Float64Array {
   const out = new Float64Array(size);
   for (let k = 0; k < subset.length; k++) out[subset[k]!] = x[k]!;
   return out;
 }
 
-/** Throws a NonFiniteError naming `where` and the first bad index when `v` has NaN/Inf. */
+/** Throws a NonFiniteError naming `where` and the first bad index when `v` has NaN/Inf. @example assertFinite('cg: solution', x) */
 export function assertFinite(where: string, v: ArrayLike<number>): void {
   for (let i = 0; i < v.length; i++) {
     if (!Number.isFinite(v[i]!)) throw new NonFiniteError(`${where}: entry ${i} is ${v[i]}`);
   }
 }
 
-/** The leaves' sizes of a parameter tree, in flat order (to name where an index of θ lies). */
+/** The leaves' sizes of a parameter tree, in flat order (to name where an index of θ lies). @example leafSizes(mlp().init(rng)) // [100352, 128, 1280, 10] */
 export function leafSizes(params: Tree): number[] {
   return flattenTree(params).leaves.map((l) => l.size);
 }

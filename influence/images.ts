@@ -53,7 +53,7 @@ export function grayscalePng(pixels: ArrayLike<number>, width: number, height: n
   return Buffer.concat([signature, chunk('IHDR', header), chunk('IDAT', deflateSync(raw)), chunk('IEND', new Uint8Array(0))]);
 }
 
-/** `data:image/png;base64,…` of {@link grayscalePng}. */
+/** `data:image/png;base64,…` of {@link grayscalePng}. @example `<img src="${pngDataUri(pixels, 28, 28)}">` */
 export function pngDataUri(pixels: ArrayLike<number>, width: number, height: number): string {
   return `data:image/png;base64,${grayscalePng(pixels, width, height).toString('base64')}`;
 }

@@ -16,7 +16,7 @@ export interface ResultsFile<S, D> {
   data: D;
 }
 
-/** A corrupt or mismatched results file. */
+/** A corrupt or mismatched results file. @example try { loadResults(p, 'x') } catch (e) { if (e instanceof ResultsFormatError) … } */
 export class ResultsFormatError extends ValueError {}
 
 /** Typed arrays become plain arrays; non-finite numbers are refused (JSON would turn them into null). */

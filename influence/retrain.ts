@@ -216,7 +216,7 @@ export function groupRemovalReport<P extends Tree, B>(
   return report;
 }
 
-/** `count` random groups of `size` distinct training indices, sorted (seeded, reproducible). */
+/** `count` random groups of `size` distinct training indices, sorted (seeded, reproducible). @example randomGroups(100, 10, 5, 0) */
 export function randomGroups(n: number, size: number, count: number, seed: number): number[][] {
   if (!Number.isInteger(size) || size < 1 || size >= n) throw new ValueError(`randomGroups: size must be in [1, ${n}), got ${size}`);
   const rng = new Rng(seed);

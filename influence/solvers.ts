@@ -63,7 +63,7 @@ function relResidual(ax: Float64Array, v: Float64Array): number {
   return vn === 0 ? Math.sqrt(r) : Math.sqrt(r) / vn;
 }
 
-/** The dense matrix of an operator (size columns, symmetrised), for `exact` and for tests. */
+/** The dense matrix of an operator (size columns, symmetrised), for `exact` and for tests. @example denseMatrix(H) // row-major size×size */
 export function denseMatrix(op: LinearOperator, onProgress?: (done: number, total: number) => void): Float64Array {
   const n = op.size;
   const m = new Float64Array(n * n);
