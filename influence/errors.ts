@@ -16,6 +16,7 @@ export interface SolverState {
  * An iterative solver whose iterates grew or became non-finite (LiSSA with a scale below
  * λ_max(H + λI), or with H + λI not positive definite). No number is returned: the message says
  * what grew, where, and how to fix it (damping, scale, GGN).
+ * @example if (e instanceof SolverDivergedError) console.log(e.state.solver, e.state.iteration)
  */
 export class SolverDivergedError extends NonFiniteError {
   constructor(message: string, readonly state: SolverState) {
@@ -26,6 +27,7 @@ export class SolverDivergedError extends NonFiniteError {
 /**
  * CG met a direction p with pᵀ(H + λI)p ≤ 0: the system is not positive definite, so CG's
  * answer would be meaningless. Add damping above −λ_min(H) or use the Gauss-Newton operator.
+ * @example if (e instanceof IndefiniteError) console.log(e.curvature)
  */
 export class IndefiniteError extends ValueError {
   constructor(message: string, readonly state: SolverState, readonly curvature: number) {
@@ -33,7 +35,7 @@ export class IndefiniteError extends ValueError {
   }
 }
 
-/** A system whose matrix is (numerically) singular, so H⁻¹v does not exist. */
+/** A system whose matrix is (numerically) singular, so H⁻¹v does not exist. @example if (e instanceof SingularSystemError) console.log(e.smallestEigenvalue) */
 export class SingularSystemError extends ValueError {
   constructor(message: string, readonly smallestEigenvalue: number) {
     super(message);
