@@ -9,7 +9,7 @@ import type { Backend, Buffer } from './backend.js';
 import { getBackend } from './backends/registry.js';
 import { allocate, type DType, type TypedArray } from './dtype.js';
 import { ShapeError, ValueError, fmtShape } from './errors.js';
-import { checkShape, sizeOf, type Shape } from './shape.js';
+import { checkShape, sameShape, sizeOf, type Shape } from './shape.js';
 
 export abstract class Tensor {
   abstract readonly shape: Shape;
@@ -100,11 +100,15 @@ function flatten(values: NestedArray, shape: number[], out: number[], depth: num
 export function tensor(values: NestedArray | ArrayLike<number>, shape?: Shape, dtype?: DType): ConcreteTensor {
   let flat: ArrayLike<number>;
   let inferred: number[];
-  if (typeof values === 'number' || (Array.isArray(values) && shape === undefined)) {
+  // nested arrays are flattened (their shape checked against `shape` when one is given too)
+  if (typeof values === 'number' || (Array.isArray(values) && (shape === undefined || values.some(Array.isArray)))) {
     const out: number[] = [];
     inferred = [];
     flatten(values as NestedArray, inferred, out, 0);
     flat = out;
+    if (shape !== undefined && Array.isArray(values) && values.some(Array.isArray) && !sameShape(inferred, shape)) {
+      throw new ShapeError(`tensor: nested array has shape ${fmtShape(inferred)}, not the ${fmtShape(shape)} asked for`);
+    }
   } else {
     flat = values as ArrayLike<number>;
     inferred = [flat.length];

@@ -10,20 +10,28 @@ import { mul } from './mul.js';
 import { reshape } from './reshape.js';
 import { sum } from './sum.js';
 
-/** Where x attains its maximum, as weights that share ties equally (they sum to 1 per slice). */
-function argmaxWeights(x: Tensor, out: Tensor, axes: readonly number[]): Tensor {
+/**
+ * Where x attains its maximum (a 0/1 mask of x's shape) and how many times per slice (the
+ * reduced shape): the derivative goes to the arg-max, split evenly between ties.
+ */
+function argmax(x: Tensor, out: Tensor, axes: readonly number[]): { mask: Tensor; count: Tensor } {
   const keep = reducedShape(x.shape, axes, true);
   const mask = equal(x, broadcastTo(reshape(out, keep), x.shape));
-  return div(mask, broadcastTo(sum(mask, axes, true), x.shape));
+  return { mask, count: sum(mask, axes) };
 }
 
 export const maxP = definePrimitive<{ axes: readonly number[] }>({
   name: 'max',
   impl: (backend, [x], { axes }) => backend.reduce('max', x!, axes),
-  jvp: ([t], [x], out, { axes }) => sum(mul(t!, argmaxWeights(x!, out, axes)), axes),
-  vjp: (ct, [x], out, { axes }) => [
-    mul(broadcastTo(reshape(ct, reducedShape(x!.shape, axes, true)), x!.shape), argmaxWeights(x!, out, axes)),
-  ],
+  // the divisions by the tie count act on the small reduced shape, not on x's
+  jvp: ([t], [x], out, { axes }) => {
+    const { mask, count } = argmax(x!, out, axes);
+    return div(sum(mul(t!, mask), axes), count);
+  },
+  vjp: (ct, [x], out, { axes }) => {
+    const { mask, count } = argmax(x!, out, axes);
+    return [mul(broadcastTo(reshape(div(ct, count), reducedShape(x!.shape, axes, true)), x!.shape), mask)];
+  },
 });
 
 /**

@@ -23,6 +23,8 @@ describe('typed errors', () => {
     expect(() => maxPool2d(ones([1, 1, 2, 2]), 3)).toThrow(/maxPool2d: a 3×3 window/);
     expect(() => tensor([[1, 2], [3]])).toThrow(ShapeError);
     expect(() => tensor([1, 2, 3], [2, 2])).toThrow(/3 values do not fill shape \[2, 2\]/);
+    expect(() => tensor([[1, 2], [3, 4]], [4, 1])).toThrow(/tensor: nested array has shape \[2, 2\], not the \[4, 1\] asked for/);
+    expect(tensor([[1, 2], [3, 4]], [2, 2]).toNested()).toEqual([[1, 2], [3, 4]]);
   });
 
   it('mixed dtypes name the op, both dtypes and shapes', () => {

@@ -130,6 +130,14 @@ describe.each(backendsUnderTest())('kernels on $name', (entry) => {
     }), { numRuns: 30 });
   });
 
+  it('max splits its derivative evenly between tied maxima', () => {
+    const x = tensor([1, 3, 3, 5, 0, 2], [2, 3], entry.dtype);
+    expect(Array.from(grad((p: Tensor) => sum(max(p, 1)))(x).toArray())).toEqual([0, 0.5, 0.5, 1, 0, 0]);
+    const [y, dy] = jvp((p: Tensor) => max(p, 1), x, tensor([1, 2, 4, 8, 16, 32], [2, 3], entry.dtype));
+    expect(Array.from(y.toArray())).toEqual([3, 5]);
+    expect(Array.from(dy.toArray())).toEqual([3, 8]);
+  });
+
   it('stopGradient: d/dx Σ x·sg(x) = x and its Hessian is zero', () => {
     const x = tensor([0.5, -2, 3], [3], entry.dtype);
     const f = (p: Tensor) => sum(mul(p, stopGradient(p)));
