@@ -139,7 +139,7 @@ function groupBench(kind: 'logreg' | 'mlp', weightDecay: number, quick: boolean,
   const scratchInit = kind === 'logreg' ? setup.net.init(new Rng(1), 'float64') : undefined;
   const plans: { kind: 'random' | 'coherent'; size: number }[] = sizes.map((size) => ({ kind: 'random', size }));
   // coherent groups (one class each) for logistic regression: where second order should matter most
-  if (kind === 'logreg') for (const size of quick ? [Math.round(0.05 * n)] : [Math.round(0.05 * n), Math.round(0.15 * n)]) plans.push({ kind: 'coherent', size });
+  if (kind === 'logreg') for (const size of quick ? [Math.round(0.05 * n)] : [Math.round(0.05 * n), Math.round(0.08 * n)]) plans.push({ kind: 'coherent', size });
   const rows = plans.map(({ kind: groupKind, size }) => {
     const t = performance.now();
     const groups = groupKind === 'random' ? randomGroups(n, size, count, 100 + size) : coherentGroups(setup.trainSet.y, size, count, 200 + size);
