@@ -19,3 +19,4 @@ export * from './results.js';
 export * from './models.js';
 export * from './images.js';
 export * from './mnistSetup.js';
+export * as gif from './gif/index.js';

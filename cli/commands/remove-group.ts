@@ -133,7 +133,7 @@ function formatGroups(result: GroupRemovalResult, methods: readonly string[]): s
   }
   lines.push('', 'correlation with the actual change   method     prediction  groups  Pearson  Spearman');
   for (const c of result.correlations) {
-    lines.push(`${c.kind.padEnd(37)}${c.method.padEnd(11)}${c.prediction.padEnd(12)}${String(c.groups).padStart(6)}  ${c.pearson.toFixed(3).padStart(7)}  ${c.spearman.toFixed(3).padStart(8)}`);
+    lines.push(`${c.kind.padEnd(37)}${c.method.padEnd(11)}${c.prediction.padEnd(12)}${String(c.groups).padStart(6)}  ${(c.pearson?.toFixed(3) ?? 'n/a').padStart(7)}  ${(c.spearman?.toFixed(3) ?? 'n/a').padStart(8)}`);
   }
   lines.push('', `(${result.seconds.toFixed(1)} s; lin = ∇L_testᵀΔθ, eval = L_test(θ* + Δθ) − L_test(θ*))`);
   return lines.join('\n');

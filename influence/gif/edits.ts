@@ -74,7 +74,7 @@ function asEdit(method: EditMethod, delta: Float64Array, sol: LeastSquaresSoluti
  * convergent iteration, `'cgls'` the Krylov least-squares solver.
  * @example
  * const edit = gifEdit(H, selection.indices, g, { solver: 'cgls', tolerance: 1e-6 });
- * const edited = axpy(theta, 1, edit.delta);
+ * const edited = axpy(1, edit.delta, theta); // influence/linalg.ts: a·x + y
  */
 export function gifEdit(H: LinearOperator, J: Int32Array, g: Float64Array, options: RichardsonOptions & { solver?: 'richardson' | 'cgls' } = {}): Edit {
   checkProblem('gifEdit', H, g);

@@ -16,7 +16,7 @@ import { flatGradient, hessianOperator } from '../hessian.js';
 import { gifEdit, ifEdit, sifEdit, type EditMethod } from './edits.js';
 import { selectFromScores, type Recipe, type Selector, type TaskProgress } from './tasks.js';
 import { unitScores } from './scores.js';
-import { dot } from './vectors.js';
+import { dot, pearson, spearman } from '../linalg.js';
 
 /** Settings of {@link removeGroups}. Defaults in brackets. */
 export interface GroupSettings {
@@ -65,8 +65,9 @@ export interface GroupCorrelation {
   readonly method: string;
   readonly prediction: 'linear' | 'evaluated';
   readonly kind: 'random' | 'coherent' | 'all';
-  readonly pearson: number;
-  readonly spearman: number;
+  /** null when a sample is constant, so the correlation is undefined. */
+  readonly pearson: number | null;
+  readonly spearman: number | null;
   readonly groups: number;
 }
 
@@ -75,44 +76,6 @@ export interface GroupRemovalResult {
   readonly outcomes: GroupOutcome[];
   readonly correlations: GroupCorrelation[];
   readonly seconds: number;
-}
-
-/**
- * Pearson correlation of two equally long samples (NaN when either is constant).
- * @example pearson([1, 2, 3], [2, 4, 7]) // ≈ 0.99
- */
-export function pearson(a: readonly number[], b: readonly number[]): number {
-  if (a.length !== b.length) throw new ValueError(`pearson: samples of ${a.length} and ${b.length} values`);
-  const n = a.length;
-  const ma = a.reduce((s, v) => s + v, 0) / n, mb = b.reduce((s, v) => s + v, 0) / n;
-  let sab = 0, saa = 0, sbb = 0;
-  for (let i = 0; i < n; i++) {
-    sab += (a[i]! - ma) * (b[i]! - mb);
-    saa += (a[i]! - ma) ** 2;
-    sbb += (b[i]! - mb) ** 2;
-  }
-  return saa === 0 || sbb === 0 ? Number.NaN : sab / Math.sqrt(saa * sbb);
-}
-
-/** Average ranks (ties share their mean rank), 1-based. */
-function ranks(v: readonly number[]): number[] {
-  const idx = v.map((_, i) => i).sort((i, j) => v[i]! - v[j]!);
-  const out = new Array<number>(v.length);
-  for (let k = 0; k < idx.length;) {
-    let e = k;
-    while (e + 1 < idx.length && v[idx[e + 1]!] === v[idx[k]!]) e++;
-    for (let t = k; t <= e; t++) out[idx[t]!] = (k + e) / 2 + 1;
-    k = e + 1;
-  }
-  return out;
-}
-
-/**
- * Spearman rank correlation (Pearson of the average ranks).
- * @example spearman([1, 2, 3], [1, 10, 100]) // 1
- */
-export function spearman(a: readonly number[], b: readonly number[]): number {
-  return pearson(ranks(a), ranks(b));
 }
 
 /** Inputs of {@link removeGroups}. */
@@ -220,9 +183,19 @@ export function removeGroups(setup: GroupRemovalSetup, settings: GroupSettings =
         const sel = outcomes.filter((o) => kind === 'all' || o.kind === kind);
         if (sel.length < 3) continue;
         const pred = sel.map((o) => o[prediction][method]!), act = sel.map((o) => o.actual);
-        correlations.push({ method, prediction, kind, pearson: pearson(pred, act), spearman: spearman(pred, act), groups: sel.length });
+        correlations.push({ method, prediction, kind, pearson: correlationOrNull(pearson, pred, act), spearman: correlationOrNull(spearman, pred, act), groups: sel.length });
       }
     }
   }
   return { outcomes, correlations, seconds: (performance.now() - started) / 1000 };
+}
+
+/** A correlation, or null when it is undefined (a constant sample), so a report never holds NaN. */
+function correlationOrNull(r: (a: ArrayLike<number>, b: ArrayLike<number>) => number, a: readonly number[], b: readonly number[]): number | null {
+  try {
+    return r(a, b);
+  } catch (e) {
+    if (e instanceof ValueError) return null;
+    throw e;
+  }
 }

@@ -20,5 +20,5 @@ export {
   type ClassRemovalSetup, type BackdoorSetup, type EditSettings, type Recipe, type Selector, type TaskProgress,
   type TaskResult, type MethodRow, type Metrics, type SweepPoint,
 } from './tasks.js';
-export { removeGroups, pearson, spearman, type GroupRemovalSetup, type GroupSettings, type GroupOutcome, type GroupCorrelation, type GroupRemovalResult } from './groups.js';
+export { removeGroups, type GroupRemovalSetup, type GroupSettings, type GroupOutcome, type GroupCorrelation, type GroupRemovalResult } from './groups.js';
 export { formatTable, markdownReport, sweepChart, resultJson, writeReport } from './report.js';

@@ -1,38 +1,9 @@
 /**
- * Small helpers on flat Float64Array vectors and index sets, shared by the GIF solvers and
- * edits: restriction to a selection J, padding back to the full vector, norms.
+ * Index-set helpers shared by the GIF solvers and edits: restriction to a selection J and
+ * padding back to the full vector. Plain vector algebra (dot, norm, axpy) is influence/linalg.ts.
  */
 import { NonFiniteError, ShapeError, ValueError } from '../../engine/errors.js';
-
-/** Euclidean norm. @example norm(Float64Array.of(3, 4)) // 5 */
-export function norm(v: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += v[i]! * v[i]!;
-  return Math.sqrt(s);
-}
-
-/** Inner product of two vectors of the same length. @example dot(a, b) */
-export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new ShapeError(`dot: vectors of length ${a.length} and ${b.length}`);
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i]! * b[i]!;
-  return s;
-}
-
-/** `a + alpha·b` into a new vector. @example axpy(a, 2, b) */
-export function axpy(a: ArrayLike<number>, alpha: number, b: ArrayLike<number>): Float64Array {
-  if (a.length !== b.length) throw new ShapeError(`axpy: vectors of length ${a.length} and ${b.length}`);
-  const out = new Float64Array(a.length);
-  for (let i = 0; i < a.length; i++) out[i] = a[i]! + alpha * b[i]!;
-  return out;
-}
-
-/** `alpha·v` into a new vector. @example scale(v, 0.5) */
-export function scale(v: ArrayLike<number>, alpha: number): Float64Array {
-  const out = new Float64Array(v.length);
-  for (let i = 0; i < v.length; i++) out[i] = alpha * v[i]!;
-  return out;
-}
+export { dot, norm } from '../linalg.js';
 
 /** The entries of `v` at the indices `J` (x_J). @example restrict(Float64Array.of(5, 6, 7), Int32Array.of(0, 2)) // [5, 7] */
 export function restrict(v: ArrayLike<number>, J: Int32Array): Float64Array {
