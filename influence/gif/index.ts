@@ -16,7 +16,7 @@ export {
 } from './selection.js';
 export { unitScores, type UnitScores } from './scores.js';
 export {
-  removeClass, correctBackdoor, chooseParameters, selectFromScores,
+  removeClass, correctBackdoor, removalGradient, chooseParameters, selectFromScores,
   type ClassRemovalSetup, type BackdoorSetup, type EditSettings, type Recipe, type Selector, type TaskProgress,
   type TaskResult, type MethodRow, type Metrics, type SweepPoint,
 } from './tasks.js';

@@ -7,7 +7,8 @@
  * Conventions (SPEC §1, §4): the model was trained on `n` samples with the objective
  * mean CE + (wd/2)‖θ‖²; the target group has `m` samples; `H` is the Hessian of that objective
  * on a batch of the data that stays (`hessianSamples` of them); `g` is the gradient of the
- * target loss scaled to `m/(n − m)` times its mean; every edit's Δθ is added to θ*.
+ * target loss scaled to `m/(n − m)` times its mean — for removal with each sample's weight-decay
+ * share `wd·θ*` included, as in influence/ — and every edit's Δθ is added to θ*.
  */
 import { Rng, fromVector, sub, toVector, type Tensor } from '../../engine/index.js';
 import { ValueError } from '../../engine/errors.js';
@@ -381,6 +382,20 @@ export interface ClassRemovalSetup {
 }
 
 /**
+ * The right-hand side g of a removal edit: `Σ_U (∇ℓ(z) + wd·θ*) / (n − m)` from the mean target
+ * gradient. Each removed sample also takes its share `(wd/2)‖θ‖²` of the summed objective with
+ * it, so at a stationary θ* the Newton step of the retained objective is exactly `H⁻¹g` with
+ * this g — the convention of influence/ (docs/influence.md). SPEC §4's `m/(n − m)·mean ∇ℓ`
+ * leaves out `m·wd·θ* / (n − m)`.
+ * @example removalGradient(meanTargetGradient, toVector(params), m, n, 1e-3)
+ */
+export function removalGradient(meanTargetGradient: Float64Array, theta: Float64Array, m: number, n: number, weightDecay: number): Float64Array {
+  if (!(m >= 1 && m < n)) throw new ValueError(`removalGradient: need 1 ≤ m < n, got m = ${m}, n = ${n}`);
+  if (theta.length !== meanTargetGradient.length) throw new ValueError(`removalGradient: θ has ${theta.length} entries, the gradient ${meanTargetGradient.length}`);
+  return meanTargetGradient.map((v, i) => (m * (v + weightDecay * theta[i]!)) / (n - m));
+}
+
+/**
  * Class removal (SPEC §5): remove every training sample of `removedClass`. Hessian batch from
  * the retained samples, target = the removed class; metrics on the test set: retained accuracy
  * t, removed accuracy s, F1 = 2(1−s)t/((1−s)+t).
@@ -404,7 +419,7 @@ export function removeClass(setup: ClassRemovalSetup, settings: EditSettings = {
   const t0 = performance.now();
   const { selection, scores } = chooseParameters(net, params, target.x, (o) => crossEntropy(o, target.y), s);
   const gMean = scores.targetGradient;
-  const g = gMean.map((v) => (v * m) / (n - m));
+  const g = removalGradient(gMean, toVector(params), m, n, recipe.weightDecay);
   const selectionSeconds = (performance.now() - t0) / 1000;
   const gradientSeconds = selectionSeconds;
   progress.stage?.('Hessian batch');
