@@ -5,6 +5,7 @@ import {
 } from '../../influence/gif/experiment.js';
 import { correctBackdoor } from '../../influence/gif/tasks.js';
 import { UsageError, type Command } from '../command.js';
+import { numberFlag } from '../flags.js';
 import { finishTask, parseTaskOptions, taskOptions, taskOptionsHelp, type TaskCli } from './remove-class.js';
 
 const usage = `usage: gift backdoor [options]
@@ -33,9 +34,7 @@ export const backdoorCommand: Command = {
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
-    const fractionText = parsed.values.fraction;
-    const fraction = fractionText === undefined ? 0.1 : Number(fractionText);
-    if (!(Number.isFinite(fraction) && fraction > 0 && fraction < 1) || fractionText?.trim() === '') throw new UsageError(`--fraction must be in (0, 1), got '${fractionText}'`);
+    const fraction = numberFlag('fraction', parsed.values.fraction, 0.1, (v) => v > 0 && v < 1, 'in (0, 1)');
     return runBackdoor(parseTaskOptions(parsed.values), fraction);
   },
 };

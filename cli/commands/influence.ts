@@ -13,6 +13,7 @@ import { indexable } from '../../influence/models.js';
 import { saveResults } from '../../influence/results.js';
 import type { SolverSpec } from '../../influence/solvers.js';
 import { UsageError, type Command } from '../command.js';
+import { numberFlag } from '../flags.js';
 
 const usage = `gift influence [options]
 
@@ -39,19 +40,11 @@ options:
   --json FILE         also save the scores and settings as JSON
   --quiet             no progress output`;
 
-function intFlag(name: string, value: string | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer in [${min}, ${max}], got '${value}'`);
-  return n;
-}
+const intFlag = (name: string, value: string | undefined, fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number =>
+  numberFlag(name, value, fallback, (v) => Number.isInteger(v) && v >= min && v <= max, `an integer in [${min}, ${max}]`);
 
-function numberFlag(name: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new UsageError(`--${name} must be a finite number ≥ 0, got '${value}'`);
-  return n;
-}
+const nonNegativeFlag = (name: string, value: string | undefined, fallback: number): number =>
+  numberFlag(name, value, fallback, (v) => v >= 0, 'a finite number ≥ 0');
 
 /** A progress reporter: a bar on a terminal, a few plain lines otherwise, nothing when quiet. */
 function progressReporter(quiet: boolean): { update: (what: string, done: number, total: number) => void; stop: () => void } {
@@ -110,10 +103,10 @@ export const influenceCommand: Command = {
     const kind = (v.model ?? 'logreg') as MnistModelKind;
     if (kind !== 'logreg' && kind !== 'mlp') throw new UsageError(`--model must be logreg or mlp, got '${v.model}'`);
     const trainSize = intFlag('train-size', v['train-size'], 1000, 20, 8000);
-    const weightDecay = numberFlag('weight-decay', v['weight-decay'], 1e-3);
+    const weightDecay = nonNegativeFlag('weight-decay', v['weight-decay'], 1e-3);
     const method = v.solver ?? 'cg';
     if (method !== 'cg' && method !== 'lissa' && method !== 'exact') throw new UsageError(`--solver must be cg, lissa or exact, got '${method}'`);
-    const damping = numberFlag('damping', v.damping, kind === 'mlp' ? 0.01 : 0);
+    const damping = nonNegativeFlag('damping', v.damping, kind === 'mlp' ? 0.01 : 0);
     if (v['gauss-newton'] && v['exact-hessian']) throw new UsageError('--gauss-newton and --exact-hessian exclude each other');
     const gaussNewton = v['gauss-newton'] ?? (kind === 'mlp' && !v['exact-hessian']);
     const top = intFlag('top', v.top, 8, 1, 100);

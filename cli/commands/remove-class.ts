@@ -7,6 +7,7 @@ import {
 import { formatTable, writeReport } from '../../influence/gif/report.js';
 import { removeClass, type EditSettings, type Recipe, type Selector, type TaskResult } from '../../influence/gif/tasks.js';
 import { UsageError, type Command } from '../command.js';
+import { numberFlag, positiveInt } from '../flags.js';
 
 /** Options shared by the GIF task commands, with their help text. */
 export const taskOptionsHelp = `  --model mlp|cnn          network (default mlp: 784-128-10 tanh; cnn is much slower)
@@ -37,13 +38,6 @@ export const taskOptions = {
 const SELECTORS: readonly Selector[] = ['gradient', 'output', 'gradient-lowest', 'output-lowest', 'random', 'threshold'];
 const METHODS: readonly EditMethod[] = ['GIF', 'GIF-CGLS', 'FIF', 'PIF', 'IF', 'SIF'];
 
-function number(name: string, value: string | undefined, fallback: number, ok: (v: number) => boolean, what: string): number {
-  if (value === undefined) return fallback;
-  const v = Number(value);
-  if (value.trim() === '' || !Number.isFinite(v) || !ok(v)) throw new UsageError(`--${name} must be ${what}, got '${value}'`);
-  return v;
-}
-const positiveInt = (v: number) => Number.isInteger(v) && v > 0;
 
 /** The parsed common options of a GIF task command. */
 export interface TaskCli {
@@ -65,21 +59,21 @@ export function parseTaskOptions(values: Record<string, string | boolean | undef
   const methods = str('methods')?.split(',').map((m) => m.trim()).filter(Boolean) ?? [...METHODS];
   for (const m of methods) if (!METHODS.includes(m as EditMethod)) throw new UsageError(`--methods: unknown method '${m}' (use ${METHODS.join(', ')})`);
   const sweepText = str('sweep') ?? '0.01,0.02,0.05,0.1,0.2';
-  const sweepRatios = sweepText === 'none' ? [] : sweepText.split(',').map((r) => number('sweep', r, 0, (v) => v > 0 && v <= 1, 'ratios in (0, 1]'));
-  const iterations = number('iterations', str('iterations'), 60, positiveInt, 'a positive integer');
+  const sweepRatios = sweepText === 'none' ? [] : sweepText.split(',').map((r) => numberFlag('sweep', r, 0, (v) => v > 0 && v <= 1, 'ratios in (0, 1]'));
+  const iterations = numberFlag('iterations', str('iterations'), 60, positiveInt, 'a positive integer');
   const settings: EditSettings = {
-    ratio: number('ratio', str('ratio'), 0.05, (v) => v > 0 && v <= 1, 'in (0, 1]'),
-    selector, threshold: number('threshold', str('threshold'), 0.5, (v) => v >= 0, 'a number ≥ 0'),
-    hessianSamples: number('hessian-samples', str('hessian-samples'), 300, positiveInt, 'a positive integer'),
-    damping: number('damping', str('damping'), 0, (v) => v >= 0, 'a number ≥ 0'),
+    ratio: numberFlag('ratio', str('ratio'), 0.05, (v) => v > 0 && v <= 1, 'in (0, 1]'),
+    selector, threshold: numberFlag('threshold', str('threshold'), 0.5, (v) => v >= 0, 'a number ≥ 0'),
+    hessianSamples: numberFlag('hessian-samples', str('hessian-samples'), 300, positiveInt, 'a positive integer'),
+    damping: numberFlag('damping', str('damping'), 0, (v) => v >= 0, 'a number ≥ 0'),
     richardsonIterations: iterations, krylovIterations: Math.max(1, Math.round(iterations / 3)),
-    tolerance: number('tolerance', str('tolerance'), 1e-4, (v) => v > 0 && v < 1, 'in (0, 1)'),
-    methods: methods as EditMethod[], sweepRatios, seed: number('seed', str('seed'), 0, Number.isInteger, 'an integer'),
+    tolerance: numberFlag('tolerance', str('tolerance'), 1e-4, (v) => v > 0 && v < 1, 'in (0, 1)'),
+    methods: methods as EditMethod[], sweepRatios, seed: numberFlag('seed', str('seed'), 0, Number.isInteger, 'an integer'),
   };
   const recipe: Recipe = {
     ...DEFAULT_RECIPE,
-    epochs: number('epochs', str('epochs'), DEFAULT_RECIPE.epochs!, positiveInt, 'a positive integer'),
-    weightDecay: number('weight-decay', str('weight-decay'), DEFAULT_RECIPE.weightDecay, (v) => v >= 0, 'a number ≥ 0'),
+    epochs: numberFlag('epochs', str('epochs'), DEFAULT_RECIPE.epochs!, positiveInt, 'a positive integer'),
+    weightDecay: numberFlag('weight-decay', str('weight-decay'), DEFAULT_RECIPE.weightDecay, (v) => v >= 0, 'a number ≥ 0'),
     seed: settings.seed ?? 0,
   };
   return { model, settings, recipe, modelFile: str('model-file'), reports: str('reports') ?? 'reports', save: values['no-save'] !== true };

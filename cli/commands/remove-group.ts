@@ -9,6 +9,7 @@ import {
 import { removeGroups, type GroupRemovalResult, type GroupSettings } from '../../influence/gif/groups.js';
 import type { Recipe } from '../../influence/gif/tasks.js';
 import { UsageError, type Command } from '../command.js';
+import { numberFlag, positiveInt } from '../flags.js';
 
 const usage = `usage: gift remove-group [options]
 
@@ -41,12 +42,7 @@ function list(name: string, text: string | undefined, fallback: string): string[
   return items;
 }
 
-function int(name: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const v = Number(text);
-  if (text.trim() === '' || !Number.isInteger(v) || v < 1) throw new UsageError(`--${name} must be a positive integer, got '${text}'`);
-  return v;
-}
+const int = (name: string, text: string | undefined, fallback: number): number => numberFlag(name, text, fallback, positiveInt, 'a positive integer');
 
 export const removeGroupCommand: Command = {
   name: 'remove-group',
@@ -73,13 +69,10 @@ export const removeGroupCommand: Command = {
     for (const k of kinds) if (k !== 'random' && k !== 'coherent') throw new UsageError(`--kinds: unknown kind '${k}' (use random, coherent)`);
     const methods = list('methods', o.methods, 'IF,GIF-CGLS');
     for (const m of methods) if (!['IF', 'GIF-CGLS', 'SIF'].includes(m)) throw new UsageError(`--methods: unknown method '${m}' (use IF, GIF-CGLS, SIF)`);
-    const ratio = o.ratio === undefined ? 0.05 : Number(o.ratio);
-    if (!(ratio > 0 && ratio <= 1)) throw new UsageError(`--ratio must be in (0, 1], got '${o.ratio}'`);
+    const ratio = numberFlag('ratio', o.ratio, 0.05, (v) => v > 0 && v <= 1, 'in (0, 1]');
     const retrain = o.retrain ?? 'warm';
     if (retrain !== 'warm' && retrain !== 'scratch' && retrain !== 'full-batch') throw new UsageError(`--retrain must be warm, scratch or full-batch, got '${retrain}'`);
-    const seedText = o.seed ?? '0';
-    const seed = Number(seedText);
-    if (!Number.isInteger(seed) || seedText.trim() === '') throw new UsageError(`--seed must be an integer, got '${seedText}'`);
+    const seed = numberFlag('seed', o.seed, 0, Number.isInteger, 'an integer');
     const settings: GroupSettings = {
       sizes, groupsPerSize: int('groups', o.groups, 2), kinds: kinds as ('random' | 'coherent')[],
       methods: methods as ('IF' | 'GIF-CGLS' | 'SIF')[], ratio, hessianSamples: int('hessian-samples', o['hessian-samples'], 200),

@@ -6,6 +6,7 @@ import {
   type Dataset, type Split,
 } from '../../nn/index.js';
 import { UsageError, type Command } from '../command.js';
+import { numberFlag, positiveInt } from '../flags.js';
 
 const usage = `usage: gift train [options]
 
@@ -32,14 +33,7 @@ options:
   --output PATH            where to save the model (default model.safetensors)
   --no-save                do not save the model`;
 
-function number(name: string, value: string | undefined, fallback: number, check: (v: number) => boolean, what: string): number {
-  if (value === undefined) return fallback;
-  const v = Number(value);
-  if (value.trim() === '' || !Number.isFinite(v) || !check(v)) throw new UsageError(`--${name} must be ${what}, got '${value}'`);
-  return v;
-}
 
-const positiveInt = (v: number) => Number.isInteger(v) && v > 0;
 
 export const trainCommand: Command = {
   name: 'train',
@@ -72,13 +66,13 @@ export const trainCommand: Command = {
     if (schedule !== 'cosine' && schedule !== 'constant') throw new UsageError(`--schedule must be cosine or constant, got '${schedule}'`);
     const dtype = (o.dtype ?? 'float32') as DType;
     if (dtype !== 'float32' && dtype !== 'float64') throw new UsageError(`--dtype must be float32 or float64, got '${o.dtype}'`);
-    const epochs = number('epochs', o.epochs, 6, positiveInt, 'a positive integer');
-    const batchSize = number('batch-size', o['batch-size'], 64, positiveInt, 'a positive integer');
-    const lr = number('lr', o.lr, optimizer === 'sgd' ? 0.1 : 1e-3, (v) => v > 0, 'a positive number');
-    const momentum = number('momentum', o.momentum, 0.9, (v) => v >= 0 && v < 1, 'in [0, 1)');
-    const weightDecay = number('weight-decay', o['weight-decay'], 0, (v) => v >= 0, 'a number ≥ 0');
-    const validationFraction = number('validation', o.validation, 0, (v) => v >= 0 && v < 1, 'in [0, 1)');
-    const seed = number('seed', o.seed, 0, Number.isInteger, 'an integer');
+    const epochs = numberFlag('epochs', o.epochs, 6, positiveInt, 'a positive integer');
+    const batchSize = numberFlag('batch-size', o['batch-size'], 64, positiveInt, 'a positive integer');
+    const lr = numberFlag('lr', o.lr, optimizer === 'sgd' ? 0.1 : 1e-3, (v) => v > 0, 'a positive number');
+    const momentum = numberFlag('momentum', o.momentum, 0.9, (v) => v >= 0 && v < 1, 'in [0, 1)');
+    const weightDecay = numberFlag('weight-decay', o['weight-decay'], 0, (v) => v >= 0, 'a number ≥ 0');
+    const validationFraction = numberFlag('validation', o.validation, 0, (v) => v >= 0 && v < 1, 'in [0, 1)');
+    const seed = numberFlag('seed', o.seed, 0, Number.isInteger, 'an integer');
     const output = o.output ?? 'model.safetensors';
     if (o.backend) {
       // the gpu.js backend registers itself on import; the core never loads it unasked
