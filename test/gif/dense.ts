@@ -56,33 +56,6 @@ export function solve(Ain: Float64Array, bin: ArrayLike<number>, n: number): Flo
   return x;
 }
 
-/** Eigenvalues of a symmetric matrix by cyclic Jacobi rotations. */
-export function symmetricEigenvalues(Ain: Float64Array, n: number): number[] {
-  const A = Float64Array.from(Ain);
-  for (let sweep = 0; sweep < 100; sweep++) {
-    let off = 0;
-    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += A[p * n + q]! ** 2;
-    if (off < 1e-22) break;
-    for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) {
-      const apq = A[p * n + q]!;
-      if (Math.abs(apq) < 1e-300) continue;
-      const theta = (A[q * n + q]! - A[p * n + p]!) / (2 * apq);
-      const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
-      const c = 1 / Math.sqrt(t * t + 1), s = t * c;
-      for (let k = 0; k < n; k++) {
-        const akp = A[k * n + p]!, akq = A[k * n + q]!;
-        A[k * n + p] = c * akp - s * akq;
-        A[k * n + q] = s * akp + c * akq;
-      }
-      for (let k = 0; k < n; k++) {
-        const apk = A[p * n + k]!, aqk = A[q * n + k]!;
-        A[p * n + k] = c * apk - s * aqk;
-        A[q * n + k] = s * apk + c * aqk;
-      }
-    }
-  }
-  return Array.from({ length: n }, (_, i) => A[i * n + i]!).sort((a, b) => a - b);
-}
 
 /** The dense least-squares solution (MᵀM)⁻¹Mᵀg for M (r×c). */
 export function leastSquares(M: Float64Array, g: ArrayLike<number>, r: number, c: number): Float64Array {
