@@ -4,7 +4,6 @@
  * host memory as a Float64Array whatever the tensors' dtype.
  */
 import { ShapeError } from './errors.js';
-import { reshape } from './primitives/reshape.js';
 import { tensor, type Tensor } from './tensor.js';
 import { flattenTree, type Tree } from './tree.js';
 
@@ -33,11 +32,14 @@ export function fromVector<T extends Tree>(vector: ArrayLike<number>, like: T): 
   const { leaves, unflatten } = flattenTree(like);
   const total = leaves.reduce((n, l) => n + l.size, 0);
   if (vector.length !== total) throw new ShapeError(`fromVector: vector has ${vector.length} entries, the tree ${total}`);
+  // typed arrays hand each leaf a view (the backend copies it once, into the leaf's dtype);
+  // going through a plain array would cost more than the HVP that usually follows
+  const typed = vector instanceof Float64Array || vector instanceof Float32Array;
   let at = 0;
   const out: Tensor[] = leaves.map((leaf) => {
-    const values = Array.prototype.slice.call(vector, at, at + leaf.size) as number[];
+    const window = typed ? vector.subarray(at, at + leaf.size) : (Array.prototype.slice.call(vector, at, at + leaf.size) as number[]);
     at += leaf.size;
-    return reshape(tensor(values, [leaf.size], leaf.dtype), leaf.shape);
+    return tensor(window, leaf.shape, leaf.dtype);
   });
   return unflatten(out);
 }
