@@ -1,8 +1,8 @@
 /**
  * The gift engine: tensors, primitives with their differentiation rules, and the transforms
- * (grad, vjp, jvp, hvp). Read in this order to learn autodiff from it: tensor.ts, trace.ts,
+ * (grad, vjp, jvp, hvp, linearize). Read in this order to learn autodiff from it: tensor.ts, trace.ts,
  * primitives/mul.ts, composite.ts, transforms/jvp.ts, transforms/vjp.ts, transforms/grad.ts,
- * transforms/hvp.ts, then backend.ts and backends/cpu.ts. docs/autodiff.md is the guided tour.
+ * transforms/hvp.ts, transforms/linearize.ts, then backend.ts and backends/cpu.ts. docs/autodiff.md is the guided tour.
  * @module
  */
 export * from './ops.js';
@@ -21,6 +21,7 @@ export { jvp } from './transforms/jvp.js';
 export { vjp } from './transforms/vjp.js';
 export { grad, valueAndGrad } from './transforms/grad.js';
 export { hvp, hvpReverse, hessian } from './transforms/hvp.js';
+export { linearize } from './transforms/linearize.js';
 export { Rng } from './random.js';
 export type { Backend, Buffer, UnaryOp, BinaryOp, Conv2dGeometry } from './backend.js';
 export { registerBackend, setBackend, getBackend, findBackend } from './backends/registry.js';

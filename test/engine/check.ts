@@ -9,7 +9,7 @@
  */
 import fc from 'fast-check';
 import {
-  add, grad, hvp, hvpReverse, jvp, mul, Rng, setBackend, setDefaultDType, sum, square, tensor,
+  add, grad, hvp, hvpReverse, jvp, linearize, mul, Rng, setBackend, setDefaultDType, sum, square, tensor,
   type DType, type Tensor,
 } from '../../engine/index.js';
 import { useBackend, type BackendUnderTest } from '../backends.js';
@@ -192,8 +192,8 @@ function directions(s: Sample, nDiff: number, salt: number): Float64Array[] {
 
 /**
  * Runs every transform property of `c` on `entry`:
- * grad vs finite differences; jvp of the op (every output) vs finite differences; hvp vs finite
- * differences of gradients; forward-over-reverse vs reverse-over-reverse; ⟨u, Hv⟩ = ⟨Hu, v⟩;
+ * grad vs finite differences; jvp of the op (every output) vs finite differences, and its
+ * linearization vs jvp; hvp vs finite differences of gradients, and `linearize(grad f)` vs hvp; forward-over-reverse vs reverse-over-reverse; ⟨u, Hv⟩ = ⟨Hu, v⟩;
  * H(αu + βv) = αHu + βHv.
  */
 export function checkCase<S extends Sample>(c: Case<S>, entry: BackendUnderTest, opts: CheckOptions = {}): void {
@@ -230,6 +230,8 @@ export function checkCase<S extends Sample>(c: Case<S>, entry: BackendUnderTest,
 
         const [, dy] = jvp((p: Tensor[]) => c.op(p, consts, sR), xs, U);
         expectClose(`${c.name}: jvp vs finite differences`, dy.toArray(), jvpFd, entry.rtolFiniteDiff);
+        const [, linearJvp] = linearize((p: Tensor[]) => c.op(p, consts, sR), xs);
+        expectClose(`${c.name}: linearize vs jvp`, linearJvp(U).toArray(), dy.toArray(), entry.rtolExact);
 
         if (hvpFd !== null) {
           const Hv = flat(hvp(f, xs, V));
@@ -244,6 +246,10 @@ export function checkCase<S extends Sample>(c: Case<S>, entry: BackendUnderTest,
           const Hw = flat(hvp(f, xs, W));
           const combo = Hu.map((x, i) => alpha * x + beta * Hv[i]!);
           expectClose(`${c.name}: hvp linear in v`, Hw, combo, entry.rtolExact);
+          // one linearization of ∇f serves every direction
+          const [, hvpAt] = linearize(grad(f), xs);
+          expectClose(`${c.name}: linearize(grad f) vs hvp, along v`, flat(hvpAt(V)), Hv, entry.rtolExact);
+          expectClose(`${c.name}: linearize(grad f) vs hvp, along u`, flat(hvpAt(U)), Hu, entry.rtolExact);
         }
       } finally {
         restore();
