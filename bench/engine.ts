@@ -13,7 +13,7 @@ import { wasmTiles } from '../engine/backends/wasm-tiles.js';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import {
-  add, conv2d, cpuBackend, gather, grad, hvp, logSoftmax, matmul, maxPool2d, mean, neg, registerBackend,
+  add, conv2d, cpuBackend, gather, grad, hvp, linearize, logSoftmax, matmul, maxPool2d, mean, neg, registerBackend,
   relu, reshape, Rng, setBackend, tanh, type Backend, type DType, type Tensor,
 } from '../engine/index.js';
 
@@ -214,10 +214,11 @@ function benchMatmul(M: number, K: number, N: number, dtype: DType, budgetMs: nu
 
 // ---------- memory over many HVPs ----------
 
-interface MemoryRun { workload: string; hvps: number; checkpoints: { hvps: number; heapMiB: number; rssMiB: number; arrayBuffersMiB: number }[]; heapGrowthMiB: number; rssGrowthMiB: number }
+interface MemoryRun { workload: string; method: 'hvp' | 'linearized'; hvps: number; checkpoints: { hvps: number; heapMiB: number; rssMiB: number; arrayBuffersMiB: number }[]; heapGrowthMiB: number; rssGrowthMiB: number }
 
-async function memoryOverHvps(w: Workload, count: number): Promise<MemoryRun> {
+async function memoryOverHvps(w: Workload, count: number, method: MemoryRun['method']): Promise<MemoryRun> {
   const v = Object.fromEntries(Object.entries(w.params).map(([k, t]) => [k, new Rng(7).normalTensor(t.shape, 0, 1, w.dtype)]));
+  const product = method === 'hvp' ? (u: Params) => hvp(w.loss, w.params, u) : linearize(grad(w.loss), w.params)[1];
   const checkpoints: MemoryRun['checkpoints'] = [];
   const every = Math.max(1, Math.floor(count / 10));
   const record = async (n: number): Promise<void> => {
@@ -228,14 +229,14 @@ async function memoryOverHvps(w: Workload, count: number): Promise<MemoryRun> {
     const m = process.memoryUsage();
     checkpoints.push({ hvps: n, heapMiB: m.heapUsed / MiB, rssMiB: m.rss / MiB, arrayBuffersMiB: m.arrayBuffers / MiB });
   };
-  for (let i = 0; i < 20; i++) hvp(w.loss, w.params, v); // warm-up: JIT and allocator settle
+  for (let i = 0; i < 20; i++) product(v); // warm-up: JIT and allocator settle
   await record(0);
   for (let i = 1; i <= count; i++) {
-    hvp(w.loss, w.params, v);
+    product(v);
     if (i % every === 0) await record(i);
   }
   const first = checkpoints[0]!, last = checkpoints[checkpoints.length - 1]!;
-  return { workload: w.name, hvps: count, checkpoints, heapGrowthMiB: last.heapMiB - first.heapMiB, rssGrowthMiB: last.rssMiB - first.rssMiB };
+  return { workload: w.name, method, hvps: count, checkpoints, heapGrowthMiB: last.heapMiB - first.heapMiB, rssGrowthMiB: last.rssMiB - first.rssMiB };
 }
 
 // ---------- the run ----------
@@ -243,6 +244,8 @@ async function memoryOverHvps(w: Workload, count: number): Promise<MemoryRun> {
 interface ModelRow {
   workload: string; params: number;
   gradMs: number; hvpMs: number; ratio: number;
+  /** A product replayed from one `linearize(grad f)` at the same point, and its speed-up over a fresh hvp. */
+  linearizedMs: number; linearizeMs: number; linearizedSpeedup: number; linearizedRatio: number;
   gradCpuMs: number; hvpCpuMs: number; cpuRatio: number;
   gradGflops: number; hvpGflops: number; gradMflop: number; hvpMflop: number;
   peakRssMiB: number; peakHeapMiB: number;
@@ -265,15 +268,19 @@ function benchModel(make: () => Workload, budgetMs: number): ModelRow {
   const w = make();
   const v = directionFor(w);
   const g = grad(w.loss);
-  const [tg, th] = timeEach([() => { g(w.params); }, () => { hvp(w.loss, w.params, v); }], budgetMs) as [Timing, Timing];
+  const t0 = performance.now();
+  const [, hvpAt] = linearize(grad(w.loss), w.params);
+  const linearizeMs = performance.now() - t0;
+  const [tg, th, tl] = timeEach([() => { g(w.params); }, () => { hvp(w.loss, w.params, v); }, () => { hvpAt(v); }], budgetMs) as [Timing, Timing, Timing];
   return {
     workload: w.name, params: Object.values(w.params).reduce((n, t) => n + t.size, 0),
     gradMs: tg.msPerCall, hvpMs: th.msPerCall, ratio: th.msPerCall / tg.msPerCall,
+    linearizedMs: tl.msPerCall, linearizeMs, linearizedSpeedup: th.msPerCall / tl.msPerCall, linearizedRatio: tl.msPerCall / tg.msPerCall,
     gradCpuMs: tg.cpuMsPerCall, hvpCpuMs: th.cpuMsPerCall, cpuRatio: th.cpuMsPerCall / tg.cpuMsPerCall,
     // throughput from CPU time: on a shared machine wall time mostly measures the queue for a core
     gradGflops: gradFlops / tg.cpuMsPerCall / 1e6, hvpGflops: hvpFlops / th.cpuMsPerCall / 1e6,
     gradMflop: gradFlops / 1e6, hvpMflop: hvpFlops / 1e6,
-    peakRssMiB: Math.max(tg.peakRssMiB, th.peakRssMiB), peakHeapMiB: Math.max(tg.peakHeapMiB, th.peakHeapMiB),
+    peakRssMiB: Math.max(tg.peakRssMiB, th.peakRssMiB, tl.peakRssMiB), peakHeapMiB: Math.max(tg.peakHeapMiB, th.peakHeapMiB, tl.peakHeapMiB),
   };
 }
 
@@ -291,11 +298,16 @@ export async function run(args: string[]): Promise<unknown> {
   for (const make of makers) {
     models.push(benchModel(make, budget));
     const r = models[models.length - 1]!;
-    console.log(`  ${r.workload}: grad ${f(r.gradMs)} ms, hvp ${f(r.hvpMs)} ms`);
+    console.log(`  ${r.workload}: grad ${f(r.gradMs)} ms, hvp ${f(r.hvpMs)} ms, linearized hvp ${f(r.linearizedMs)} ms`);
   }
   console.log('\nworkload                       params   grad ms  hvp ms  hvp/grad | grad cpu-ms  hvp cpu-ms  hvp/grad | GF/s (cpu time): grad  hvp  peak RSS MiB');
   for (const r of models) {
     console.log(`${r.workload.padEnd(30)} ${String(r.params).padStart(6)}  ${f(r.gradMs).padStart(7)} ${f(r.hvpMs).padStart(7)}  ${f(r.ratio).padStart(8)} | ${f(r.gradCpuMs).padStart(11)} ${f(r.hvpCpuMs).padStart(11)}  ${f(r.cpuRatio).padStart(8)} | ${f(r.gradGflops).padStart(9)} ${f(r.hvpGflops).padStart(9)}  ${f(r.peakRssMiB, 0).padStart(12)}`);
+  }
+  console.log('\nmany HVPs at one point: linearize(grad f) once, then replay only the tangent half');
+  console.log('workload                       linearize ms  hvp ms  replayed ms  hvp/replayed  replayed/grad');
+  for (const r of models) {
+    console.log(`${r.workload.padEnd(30)} ${f(r.linearizeMs).padStart(12)} ${f(r.hvpMs).padStart(7)} ${f(r.linearizedMs).padStart(12)}  ${f(r.linearizedSpeedup).padStart(11)}×  ${f(r.linearizedRatio).padStart(13)}`);
   }
 
   const matmuls: MatmulRow[] = [];
@@ -308,14 +320,17 @@ export async function run(args: string[]): Promise<unknown> {
     console.log(`${m.shape.padEnd(36)} ${m.dtype}  ${f(m.engineMs).padStart(8)} ${f(m.engineGflops).padStart(5)}  ${f(m.jsKernelMs).padStart(12)} ${f(m.jsKernelGflops).padStart(5)}  ${f(m.naiveMs).padStart(8)} ${f(m.naiveGflops).padStart(5)}  ${f(m.speedup).padStart(11)}×  ${f(m.cpuSpeedup).padStart(11)}×`);
   }
 
-  let memory: MemoryRun | null = null;
+  const memory: MemoryRun[] = [];
   if (!skipMemory) {
     const count = quick ? 1000 : 10000;
     const w = mlpWorkload('float64', 16);
-    console.log(`\nmemory over ${count} HVPs of ${w.name} (after gc at each checkpoint):`);
-    memory = await memoryOverHvps(w, count);
-    for (const c of memory.checkpoints) console.log(`  ${String(c.hvps).padStart(6)} hvps: heap ${f(c.heapMiB, 1)} MiB, array buffers ${f(c.arrayBuffersMiB, 1)} MiB, RSS ${f(c.rssMiB, 1)} MiB`);
-    console.log(`  growth first→last checkpoint: heap ${f(memory.heapGrowthMiB, 2)} MiB, RSS ${f(memory.rssGrowthMiB, 2)} MiB`);
+    for (const method of ['hvp', 'linearized'] as const) {
+      console.log(`\nmemory over ${count} ${method === 'hvp' ? 'fresh HVPs' : 'replays of one linearization'} of ${w.name} (after gc at each checkpoint):`);
+      const run = await memoryOverHvps(w, count, method);
+      memory.push(run);
+      for (const c of run.checkpoints) console.log(`  ${String(c.hvps).padStart(6)} hvps: heap ${f(c.heapMiB, 1)} MiB, array buffers ${f(c.arrayBuffersMiB, 1)} MiB, RSS ${f(c.rssMiB, 1)} MiB`);
+      console.log(`  growth first→last checkpoint: heap ${f(run.heapGrowthMiB, 2)} MiB, RSS ${f(run.rssGrowthMiB, 2)} MiB`);
+    }
   }
 
   const result = { date: new Date().toISOString(), node: process.version, quick, loadAverage: os.loadavg(), models, matmuls, memory };

@@ -14,7 +14,7 @@
  *   data (GGN products count the same), one `applyBatch` is one HVP on one mini-batch.
  */
 import {
-  NonFiniteError, ShapeError, ValueError, flattenTree, fromVector, grad, hvp, jvp, toVector, treeSize, vjp,
+  NonFiniteError, ShapeError, ValueError, flattenTree, fromVector, grad, linearize, toVector, treeSize, vjp,
   type Tensor, type Tree,
 } from '../engine/index.js';
 import type { StochasticOperator } from './operator.js';
@@ -65,6 +65,13 @@ export interface HessianOptions {
    * pass the batch sizes when they differ, so the average is the mean over examples.
    */
   batchWeights?: readonly number[];
+  /**
+   * Keep each batch's linearization after its first product (default true): its primal forward
+   * and backward then run once, and every later product costs about one gradient instead of
+   * two. It holds that batch's intermediates (activations) in memory; pass false for many large
+   * batches where memory matters more than time.
+   */
+  cache?: boolean;
 }
 
 /** A Hessian operator: a {@link StochasticOperator} that also says how it was built. */
@@ -81,7 +88,8 @@ export interface HessianOperator extends StochasticOperator {
 /**
  * The Hessian (or Gauss-Newton matrix) of `L(θ) = mean ℓ + (wd/2)‖θ‖²` at `params`, averaged
  * over `batches` (one batch for a fixed-batch Hessian), plus damping, as an operator on flat
- * vectors. One `apply` runs one HVP per batch (forward-over-reverse, or jvp–HVP–vjp for GGN)
+ * vectors. One `apply` runs one HVP per batch (forward-over-reverse through a cached
+ * `linearize`, or jvp–HVP–vjp for GGN)
  * and counts one HVP; `applyBatch(v, k)` applies batch k's term alone (with weight decay and
  * damping), which LiSSA uses for its mini-batch steps.
  *
@@ -110,14 +118,27 @@ export function hessianOperator<P extends Tree, B>(
   const subset = options.subset === undefined ? null : checkSubset('hessianOperator', options.subset, P);
   const size = subset === null ? P : subset.length;
 
-  const batchProduct = (v: Float64Array, batch: B): Float64Array => {
-    const vt = fromVector(v, params);
-    if (!gaussNewton) return toVector(hvp((p: P) => objective.loss(p, batch), params, vt));
+  // One linear map v ↦ H_k v per batch, built on first use: `linearize` runs the batch's primal
+  // forward and backward once and keeps what the tangent half needs, so every later product
+  // replays only that half (about one gradient's work instead of two). GGN: J v by a linearized
+  // jvp, H_out by a linearized gradient of the loss in the output, Jᵀ by one reused pullback.
+  const cache = options.cache ?? true;
+  const linearized = new Map<number, (vt: P) => P>();
+  const productMap = (batch: B): ((vt: P) => P) => {
+    if (!gaussNewton) return linearize(grad((p: P) => objective.loss(p, batch)), params)[1];
     const output = (p: P): Tensor => objective.output!(p, batch);
-    const [out, jv] = jvp(output, params, vt);
-    const hOut = hvp((o: Tensor) => objective.lossOfOutput!(o, batch), out, jv);
+    const [out, jacobianTimes] = linearize(output, params);
+    const [, outputHessianTimes] = linearize(grad((o: Tensor) => objective.lossOfOutput!(o, batch)), out);
     const [, pullback] = vjp(output, params);
-    return toVector(pullback(hOut));
+    return (vt) => pullback(outputHessianTimes(jacobianTimes(vt)));
+  };
+  const batchProduct = (v: Float64Array, k: number): Float64Array => {
+    let map = linearized.get(k);
+    if (map === undefined) {
+      map = productMap(batches[k]!);
+      if (cache) linearized.set(k, map);
+    }
+    return toVector(map(fromVector(v, params)));
   };
 
   const finish = (full: Float64Array, v: Float64Array, where: string): Float64Array => {
@@ -145,9 +166,9 @@ export function hessianOperator<P extends Tree, B>(
     apply(x) {
       const v = lift(x, 'apply');
       const acc = new Float64Array(P);
-      batches.forEach((batch, k) => {
+      batches.forEach((_, k) => {
         if (weights[k] === 0) return;
-        const hv = batchProduct(v, batch);
+        const hv = batchProduct(v, k);
         const w = weights[k]! / totalWeight;
         for (let i = 0; i < P; i++) acc[i] = acc[i]! + w * hv[i]!;
       });
@@ -157,7 +178,7 @@ export function hessianOperator<P extends Tree, B>(
     applyBatch(x, k) {
       if (!Number.isInteger(k) || k < 0 || k >= batches.length) throw new ValueError(`hessianOperator.applyBatch: batch ${k} outside [0, ${batches.length})`);
       const v = lift(x, 'applyBatch');
-      const hv = batchProduct(v, batches[k]!);
+      const hv = batchProduct(v, k);
       hvps++;
       return finish(hv, v, `applyBatch(${k})`);
     },

@@ -46,6 +46,19 @@ describe('hessianOperator', () => {
     expect(H.hvps).toBe(2);
   });
 
+  it('gives the same products with and without the cached linearization, however often applied', () => {
+    const halves = [data.batch(range(12)), data.batch(range(12).map((i) => i + 12))];
+    const cached = hessianOperator(mlpObj, mlp, halves, { damping: 0.1 });
+    const fresh = hessianOperator(mlpObj, mlp, halves, { damping: 0.1, cache: false });
+    for (let k = 0; k < 3; k++) {
+      const v = Float64Array.from({ length: P }, () => rng.normal());
+      expect(Array.from(cached.apply(v))).toEqual(Array.from(fresh.apply(v)));
+      expect(Array.from(cached.applyBatch(v, 1))).toEqual(Array.from(fresh.applyBatch(v, 1)));
+      const expected = denseMatVec(dense, v).map((x, i) => x + (0.01 + 0.1) * v[i]!);
+      expect(maxAbsDiff(cached.apply(v), expected)).toBeLessThan(1e-10);
+    }
+  });
+
   it('restricted to a subset J computes the block H_JJ', () => {
     const J = [1, 5, 7, P - 1];
     const H = hessianOperator(mlpObj, mlp, [all], { subset: J });
