@@ -11,6 +11,8 @@
  * - PIF  `Δθ_J = [H⁻¹ g]_J`   (projected IF: the full IF, cut down to J)
  * - IF   `Δθ = H⁻¹ g`          (all parameters)
  * - SIF  the second-order group influence of Basu et al. (all parameters, SPEC §6)
+ * - GA   `Δθ_J = g_J`          (a control, not an influence method: gradient ascent on the target
+ *                              loss restricted to J, no Hessian at all; see {@link gaEdit})
  *
  * Square systems are solved as least-squares problems with CGLS, which converges to the
  * (minimum-norm least-squares) solution even where H is indefinite or singular.
@@ -24,16 +26,22 @@ import {
 } from './solvers.js';
 import { checkFinite, checkIndexSet, pad, restrict } from './vectors.js';
 
-/** The edit methods compared throughout. */
-export type EditMethod = 'GIF' | 'GIF-CGLS' | 'FIF' | 'PIF' | 'IF' | 'SIF';
+/** The edit methods compared throughout (GA is the zero-HVP control). */
+export type EditMethod = 'GIF' | 'GIF-CGLS' | 'FIF' | 'PIF' | 'IF' | 'SIF' | 'GA';
+
+/** Every edit method, in the order the tasks run and report them. */
+export const EDIT_METHODS: readonly EditMethod[] = ['GIF', 'GIF-CGLS', 'FIF', 'PIF', 'IF', 'SIF', 'GA'];
+
+/** The methods that change only the selection J (the others change every parameter). */
+export const SELECTION_METHODS: readonly EditMethod[] = ['GIF', 'GIF-CGLS', 'FIF', 'PIF', 'GA'];
 
 /** A parameter change and what it cost. */
 export interface Edit {
   readonly method: EditMethod;
   /** Δθ over all P parameters (zero outside J for the selection-based methods). */
   readonly delta: Float64Array;
-  /** Solver diagnostics (SIF: of its second solve; `hvps` and `wallMs` cover both). */
-  readonly diagnostics: SolverDiagnostics;
+  /** Solver diagnostics (SIF: of its second solve; `hvps` and `wallMs` cover both); absent for GA, which solves nothing. */
+  readonly diagnostics?: SolverDiagnostics;
   /** HVPs and milliseconds the whole edit took. */
   readonly hvps: number;
   readonly wallMs: number;
@@ -170,4 +178,22 @@ export function sifEdit(problem: SecondOrderProblem, options: KrylovOptions = {}
   for (let i = 0; i < delta.length; i++) delta[i] = c1 * v[i]! + c2 * second.x[i]!;
   const worst = first.diagnostics.relativeResidual > second.diagnostics.relativeResidual ? first : second;
   return asEdit('SIF', delta, worst, H.hvps + targetHessian.hvps - h0, performance.now() - start);
+}
+
+/**
+ * GA, the zero-HVP control: `Δθ_J = g_J`, zero elsewhere — one step of gradient ascent on the
+ * target loss restricted to J (for class removal `g` is the scaled removal gradient, so this
+ * raises the removed class's loss). It uses no Hessian (0 HVPs, no solve) and answers the
+ * question "is the Hessian doing anything?": if GA, with its step chosen on validation, matches
+ * GIF, the task's chosen-step metric does not discriminate between edit directions. Its plain
+ * step `θ* + g_J` has no meaningful scale (`g` is a gradient, not a parameter change; nothing
+ * like `H⁻¹` converts it), so only its chosen-step metrics mean something.
+ * @example gaEdit(selection.indices, g) // delta = pad(restrict(g, J), J, g.length)
+ */
+export function gaEdit(J: Int32Array, g: Float64Array): Edit {
+  const start = performance.now();
+  checkFinite('gaEdit: g', g);
+  checkIndexSet('gaEdit', J, g.length);
+  const delta = pad(restrict(g, J), J, g.length);
+  return { method: 'GA', delta, hvps: 0, wallMs: performance.now() - start };
 }

@@ -1,8 +1,9 @@
 /**
  * The tasks of SPEC §5 — class removal and label change / backdoor correction — run end to end:
- * score and select parameters, compute every edit (GIF with both solvers, FIF, PIF, IF, SIF) on
- * one Hessian batch and one target gradient, choose each edit's step on a validation split,
- * retrain from scratch and warm-started as ground truth, and collect one row per method.
+ * score and select parameters, compute every edit (GIF with both solvers, FIF, PIF, IF, SIF and
+ * the zero-HVP control GA) on one Hessian batch and one target gradient, choose each edit's step
+ * on a validation split, retrain from scratch and warm-started as ground truth, and collect one
+ * row per method.
  *
  * Conventions (SPEC §1, §4): the model was trained on `n` samples with the objective
  * mean CE + (wd/2)‖θ‖²; the target group has `m` samples; `H` is the Hessian of that objective
@@ -18,7 +19,7 @@ import {
 } from '../../nn/index.js';
 import { hessianOperator, type Objective } from '../hessian.js';
 import type { LinearOperator } from '../operator.js';
-import { fifEdit, gifEdit, ifEdit, pifEdit, sifEdit, type Edit, type EditMethod } from './edits.js';
+import { EDIT_METHODS, SELECTION_METHODS, fifEdit, gaEdit, gifEdit, ifEdit, pifEdit, sifEdit, type Edit, type EditMethod } from './edits.js';
 import { unitScores, type UnitScores } from './scores.js';
 import { selectByThreshold, selectParameters, type Selection } from './selection.js';
 import { norm } from './vectors.js';
@@ -142,14 +143,12 @@ export interface TaskResult {
   readonly sweep: SweepPoint[];
 }
 
-const ALL_METHODS: readonly EditMethod[] = ['GIF', 'GIF-CGLS', 'FIF', 'PIF', 'IF', 'SIF'];
-
 function defaults(s: EditSettings): TaskResult['settings'] {
   const stepGrid = s.stepGrid ?? Array.from({ length: 15 }, (_, k) => 0.005 * 1.5 ** k);
   const out = {
     ratio: s.ratio ?? 0.05, selector: s.selector ?? 'gradient', threshold: s.threshold ?? 0.5,
     hessianSamples: s.hessianSamples ?? 1000, damping: s.damping ?? 0, richardsonIterations: s.richardsonIterations ?? 100,
-    krylovIterations: s.krylovIterations ?? 30, tolerance: s.tolerance ?? 1e-4, methods: s.methods ?? ALL_METHODS,
+    krylovIterations: s.krylovIterations ?? 30, tolerance: s.tolerance ?? 1e-4, methods: s.methods ?? EDIT_METHODS,
     stepGrid, seed: s.seed ?? 0, sweepRatios: s.sweepRatios ?? [], sweepSelectors: s.sweepSelectors ?? [s.selector ?? 'gradient'],
     targetHessianSamples: s.targetHessianSamples ?? s.hessianSamples ?? 1000,
   } as const;
@@ -157,7 +156,7 @@ function defaults(s: EditSettings): TaskResult['settings'] {
   if (!(out.ratio > 0 && out.ratio <= 1)) throw new ValueError(`GIF task: ratio must be in (0, 1], got ${out.ratio}`);
   if (!Number.isInteger(out.hessianSamples) || out.hessianSamples < 1) throw new ValueError(`GIF task: hessianSamples must be a positive integer, got ${out.hessianSamples}`);
   if (!stepGrid.length || !stepGrid.every((v) => v > 0 && Number.isFinite(v))) throw new ValueError('GIF task: the step grid must hold positive finite multiples');
-  for (const m of out.methods) if (!ALL_METHODS.includes(m)) throw new ValueError(`GIF task: unknown method '${m}' (use ${ALL_METHODS.join(', ')})`);
+  for (const m of out.methods) if (!EDIT_METHODS.includes(m)) throw new ValueError(`GIF task: unknown method '${m}' (use ${EDIT_METHODS.join(', ')})`);
   return out;
 }
 
@@ -228,6 +227,7 @@ function computeEdits(
         edits.push(sifEdit({ H, targetHessian: p.targetHessian, targetGradientSum: p.gSum, n: p.n, m: p.m, weightDecay: p.wd }, kOpts('SIF')));
         break;
       }
+      case 'GA': edits.push(gaEdit(J, g)); break;
     }
   }
   return edits;
@@ -293,13 +293,13 @@ function runTask(args: {
     const best = { length: chooseStep(edit.delta) };
     const chosen = along(theta, edit.delta, best.length, params);
     const chosenVec = toVector(chosen);
-    const usesSelection = edit.method === 'GIF' || edit.method === 'GIF-CGLS' || edit.method === 'FIF' || edit.method === 'PIF';
+    const usesSelection = SELECTION_METHODS.includes(edit.method);
     rows.push({
       method: edit.method, test: args.test(chosen), plain: args.test(along(theta, edit.delta, plainStep, params)),
       step: best.length, plainStep, parameters: usesSelection ? args.selection.indices.length : theta.length,
       distanceToRetrain: distance(chosenVec, thetaRetrain), distanceToWarm: distance(chosenVec, thetaWarm),
       hvps: edit.hvps, seconds: edit.wallMs / 1000 + (usesSelection ? overhead : args.gradientSeconds),
-      residual: edit.diagnostics.relativeResidual, converged: edit.diagnostics.converged,
+      residual: edit.diagnostics?.relativeResidual, converged: edit.diagnostics?.converged,
     });
   }
   // the sweep: GIF (CGLS), FIF and PIF at every ratio and selector, on the same H and g

@@ -1,7 +1,7 @@
 /**
  * GIF solvers and edits against dense linear algebra on a tiny float64 MLP whose Hessian is
  * built exactly (engine `hessian`, P = 31): GIF = (H_JᵀH_J)⁻¹H_Jᵀg, FIF = H_JJ⁻¹g_J,
- * PIF = [H⁻¹g]_J, IF = H⁻¹g, SIF = the closed form of SPEC §6.
+ * PIF = [H⁻¹g]_J, IF = H⁻¹g, SIF = the closed form of SPEC §6, and the control GA = g_J.
  */
 import { describe, expect, it } from 'vitest';
 import {
@@ -9,7 +9,7 @@ import {
 } from '../../engine/index.js';
 import { hessianOperator, flatGradient, type Objective } from '../../influence/hessian.js';
 import { denseOperator, operatorFromFunction } from '../../influence/operator.js';
-import { applyEdit, fifEdit, gifEdit, ifEdit, pifEdit, sifEdit } from '../../influence/gif/edits.js';
+import { applyEdit, fifEdit, gaEdit, gifEdit, ifEdit, pifEdit, sifEdit } from '../../influence/gif/edits.js';
 import { selectParameters, type SelectableLayer } from '../../influence/gif/selection.js';
 import { solveGifKrylov, solveGifRichardson } from '../../influence/gif/solvers.js';
 import { pad, restrict } from '../../influence/gif/vectors.js';
@@ -127,6 +127,22 @@ describe('baselines equal their closed forms', () => {
     for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) HJJ[a * k + b] = dense[J[a]! * P + J[b]!]!;
     const fif = fifEdit(H, J, g, { tolerance: 1e-13, maxIterations: 500 });
     expect(relativeMaxError(fif.delta, pad(solve(HJJ, restrict(g, J), k), J, P))).toBeLessThan(1e-8);
+  });
+  it('GA = g_J, zero elsewhere, with no HVP and no solver diagnostics', () => {
+    const h0 = H.hvps;
+    const ga = gaEdit(J, g);
+    expect(ga.method).toBe('GA');
+    expect(Array.from(ga.delta)).toEqual(Array.from(pad(restrict(g, J), J, P)));
+    expect(ga.hvps).toBe(0);
+    expect(H.hvps).toBe(h0);
+    expect(ga.diagnostics).toBeUndefined();
+    // it is not the GIF direction: the Hessian changes the edit here
+    expect(relativeMaxError(ga.delta, gifEdit(H, J, g, { solver: 'cgls', tolerance: 1e-12, maxIterations: 500 }).delta)).toBeGreaterThan(1e-3);
+  });
+  it('GA rejects a bad selection and a non-finite gradient', () => {
+    expect(() => gaEdit(Int32Array.of(2, 1), g)).toThrow(/strictly increasing/);
+    expect(() => gaEdit(Int32Array.of(P), g)).toThrow(/outside/);
+    expect(() => gaEdit(J, g.map((v, i) => (i === J[0] ? Number.NaN : v)))).toThrow(NonFiniteError);
   });
   it('GIF, FIF and PIF differ (the nuisance parameters matter here)', () => {
     const gif = gifEdit(H, J, g, { solver: 'cgls', tolerance: 1e-12, maxIterations: 500 }).delta;
