@@ -138,7 +138,7 @@ export async function run(args: string[]): Promise<unknown> {
     console.log(formatTable(cnnRun.result));
   }
 
-  const strip = (r: TaskResult) => ({ ...r, deltas: undefined, selection: { rule: r.selection.rule, size: r.selection.indices.length, fraction: r.selection.fraction, layers: r.selection.layers } });
+  const strip = (r: TaskResult) => ({ ...r, deltas: undefined, groundTruth: undefined, selection: { rule: r.selection.rule, size: r.selection.indices.length, fraction: r.selection.fraction, layers: r.selection.layers } });
   const out = {
     quick, mlp: { headline: h, trainSeconds: mlpRun.trainSeconds, result: strip(mlpRun.result) }, mlpCheap: { headline: hc }, solverRace: race,
     ...(cnnRun ? { cnn: { headline: headline(cnnRun.result), result: strip(cnnRun.result) } } : {}),

@@ -17,7 +17,7 @@ export {
 export { unitScores, type UnitScores } from './scores.js';
 export {
   removeClass, correctBackdoor, removalGradient, chooseParameters, selectFromScores,
-  type ClassRemovalSetup, type BackdoorSetup, type EditSettings, type Recipe, type Selector, type TaskProgress,
+  type ClassRemovalSetup, type BackdoorSetup, type GroundTruth, type EditSettings, type Recipe, type Selector, type TaskProgress,
   type TaskResult, type MethodRow, type Metrics, type SweepPoint,
 } from './tasks.js';
 export { removeGroups, type GroupRemovalSetup, type GroupSettings, type GroupOutcome, type GroupCorrelation, type GroupRemovalResult } from './groups.js';

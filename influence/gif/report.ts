@@ -163,7 +163,8 @@ export function markdownReport(result: TaskResult, chartFile: string | null, ext
     '',
     markdownTable(result),
     '',
-    'Times: edits include scoring/selection and the target gradient; "vs retrain" divides by retraining from scratch. ' +
+    'Times: edits include scoring/selection, the target gradient and the validation step search (the plain step needs no search); ' +
+      '"vs retrain" divides by retraining from scratch. GA (Δθ_J = g_J, no Hessian) is a control: its plain step has no meaningful scale. ' +
       'A residual marked * did not reach the tolerance within the iteration limit (the best iterate is used).',
   ];
   if (result.sweep.length) {
@@ -174,9 +175,9 @@ export function markdownReport(result: TaskResult, chartFile: string | null, ext
   return lines.join('\n') + '\n';
 }
 
-/** The result as JSON-ready data (Δθ vectors left out; their norms are in the rows). @example JSON.stringify(resultJson(result)) */
+/** The result as JSON-ready data (Δθ vectors and retrained models left out; their norms and distances are in the rows). @example JSON.stringify(resultJson(result)) */
 export function resultJson(result: TaskResult, extra: Record<string, unknown> = {}): unknown {
-  const { deltas: _d, selection, ...rest } = result;
+  const { deltas: _d, groundTruth: _g, selection, ...rest } = result;
   return {
     ...extra, ...rest,
     selection: { rule: selection.rule, ratio: selection.ratio, fraction: selection.fraction, size: selection.indices.length, layers: selection.layers },

@@ -2,8 +2,8 @@
  * The tasks of SPEC §5 — class removal and label change / backdoor correction — run end to end:
  * score and select parameters, compute every edit (GIF with both solvers, FIF, PIF, IF, SIF and
  * the zero-HVP control GA) on one Hessian batch and one target gradient, choose each edit's step
- * on a validation split, retrain from scratch and warm-started as ground truth, and collect one
- * row per method.
+ * on a validation split, retrain from scratch and warm-started as ground truth (or reuse the
+ * retrained models of an earlier run), and collect one row per method.
  *
  * Conventions (SPEC §1, §4): the model was trained on `n` samples with the objective
  * mean CE + (wd/2)‖θ‖²; the target group has `m` samples; `H` is the Hessian of that objective
@@ -66,7 +66,10 @@ export interface SweepPoint {
   readonly test: Metrics;
   readonly plain: Metrics;
   readonly hvps: number;
+  /** Wall seconds of the solve plus the validation step search behind `test` (the shared scoring pass is not included). */
   readonly seconds: number;
+  /** The step search's share of `seconds`. */
+  readonly searchSeconds: number;
 }
 
 /** How the model is (re)trained: the recipe of θ*, reused for retraining. */
@@ -117,11 +120,33 @@ export interface MethodRow {
   readonly distanceToRetrain?: number;
   readonly distanceToWarm?: number;
   readonly hvps?: number;
-  /** Wall seconds (edits: selection share + solve; retraining: training). */
+  /**
+   * Wall seconds of everything the `test` metrics needed. Edits: the scoring pass (unit scores,
+   * selection and the target gradient, one pass shared by all methods and counted in full for
+   * each), the solve, and the validation step search (`searchSeconds`); the plain step needs no
+   * search, so `seconds − searchSeconds` is its cost. Retraining: the training run.
+   */
   readonly seconds: number;
+  /** Edits: the validation step search's share of `seconds` (one validation evaluation per grid length). */
+  readonly searchSeconds?: number;
   /** Solver's relative residual and whether it converged. */
   readonly residual?: number;
   readonly converged?: boolean;
+}
+
+/**
+ * The retrained models a task compares against, with what they cost. A task returns the ones it
+ * used; pass them back in (`ClassRemovalSetup.groundTruth`, `BackdoorSetup.groundTruth`) to run
+ * another setting of the same task without retraining. They must come from the same data and
+ * recipe — only their length is checked.
+ */
+export interface GroundTruth {
+  /** Retrained from scratch on the edited data, and the seconds it took. */
+  readonly scratch: Params;
+  readonly scratchSeconds: number;
+  /** Warm-started from θ* (`warmEpochs`), and the seconds it took. */
+  readonly warm: Params;
+  readonly warmSeconds: number;
 }
 
 /** What a task returns. */
@@ -133,12 +158,17 @@ export interface TaskResult {
   readonly parameterCount: number;
   readonly selection: Selection;
   readonly rows: MethodRow[];
-  /** Seconds spent on scoring and selection, on the target gradient, and on retraining from scratch. */
+  /**
+   * Seconds spent on scoring and selection (with the target gradient), and on retraining from
+   * scratch (for a ground truth passed in: what that retraining took when it ran).
+   */
   readonly selectionSeconds: number;
   readonly retrainSeconds: number;
   readonly settings: Required<EditSettings>;
   /** The edits themselves (Δθ), for callers that want to keep the vectors. */
   readonly deltas: Record<string, Float64Array>;
+  /** The retrained models (computed here, or the ones passed in); left out of the JSON report. */
+  readonly groundTruth: GroundTruth;
   /** GIF/FIF/PIF over `sweepRatios` × `sweepSelectors` (empty without a sweep). */
   readonly sweep: SweepPoint[];
 }
@@ -252,22 +282,19 @@ function runTask(args: {
   task: TaskResult['task']; description: string; net: Sequential; params: Params; n: number; m: number;
   H: LinearOperator; g: Float64Array; selection: Selection; scores: UnitScores; selectionSeconds: number; gradientSeconds: number;
   settings: TaskResult['settings']; sif: () => { targetHessian: LinearOperator; gSum: Float64Array; n: number; m: number; wd: number };
-  validate: (p: Params) => Metrics; test: (p: Params) => Metrics; retrain: (warm: boolean) => Params; progress: TaskProgress;
+  validate: (p: Params) => Metrics; test: (p: Params) => Metrics; retrain: (warm: boolean) => Params; groundTruth?: GroundTruth; progress: TaskProgress;
 }): TaskResult {
   const { params, settings: s, progress } = args;
   const theta = toVector(params);
   const thetaNorm = norm(theta);
   const edits = computeEdits(args.H, args.selection.indices, args.g, s, args.sif, progress);
 
-  progress.stage?.('retrain from scratch');
-  let t0 = performance.now();
-  const retrained = args.retrain(false);
-  const retrainSeconds = (performance.now() - t0) / 1000;
-  progress.stage?.('retrain warm-started from θ*');
-  t0 = performance.now();
-  const warm = args.retrain(true);
-  const warmSeconds = (performance.now() - t0) / 1000;
+  const groundTruth = args.groundTruth ?? retrainBoth(args.retrain, progress);
+  const { scratch: retrained, warm, scratchSeconds: retrainSeconds, warmSeconds } = groundTruth;
   const thetaRetrain = toVector(retrained), thetaWarm = toVector(warm);
+  for (const [name, v] of [['scratch', thetaRetrain], ['warm', thetaWarm]] as const) {
+    if (v.length !== theta.length) throw new ValueError(`GIF task: the ${name} ground truth has ${v.length} parameters, θ* ${theta.length}`);
+  }
 
   progress.stage?.('choose steps on the validation split');
   const rows: MethodRow[] = [
@@ -278,19 +305,21 @@ function runTask(args: {
   const deltas: Record<string, Float64Array> = {};
   // the scoring pass also yields the target gradient, so every method pays for it once
   const overhead = Math.max(args.selectionSeconds, args.gradientSeconds);
-  const chooseStep = (delta: Float64Array): number => {
+  // the step search is part of what the chosen-step metrics cost: timed, and counted in `seconds`
+  const chooseStep = (delta: Float64Array): { length: number; seconds: number } => {
+    const start = performance.now();
     let best = { length: s.stepGrid[0]! * thetaNorm, score: -Infinity };
     for (const k of s.stepGrid) {
       const length = k * thetaNorm;
       const score = args.validate(along(theta, delta, length, params)).score;
       if (score > best.score) best = { length, score };
     }
-    return best.length;
+    return { length: best.length, seconds: (performance.now() - start) / 1000 };
   };
   for (const edit of edits) {
     deltas[edit.method] = edit.delta;
     const plainStep = norm(edit.delta);
-    const best = { length: chooseStep(edit.delta) };
+    const best = chooseStep(edit.delta);
     const chosen = along(theta, edit.delta, best.length, params);
     const chosenVec = toVector(chosen);
     const usesSelection = SELECTION_METHODS.includes(edit.method);
@@ -298,7 +327,7 @@ function runTask(args: {
       method: edit.method, test: args.test(chosen), plain: args.test(along(theta, edit.delta, plainStep, params)),
       step: best.length, plainStep, parameters: usesSelection ? args.selection.indices.length : theta.length,
       distanceToRetrain: distance(chosenVec, thetaRetrain), distanceToWarm: distance(chosenVec, thetaWarm),
-      hvps: edit.hvps, seconds: edit.wallMs / 1000 + (usesSelection ? overhead : args.gradientSeconds),
+      hvps: edit.hvps, seconds: edit.wallMs / 1000 + (usesSelection ? overhead : args.gradientSeconds) + best.seconds, searchSeconds: best.seconds,
       residual: edit.diagnostics?.relativeResidual, converged: edit.diagnostics?.converged,
     });
   }
@@ -325,9 +354,10 @@ function runTask(args: {
         for (const j of J) pif[j] = fullDelta[j]!;
         edits.push(['PIF', pif, 0, 0]);
         for (const [method, delta, hvps, ms] of edits) {
+          const best = chooseStep(delta);
           sweep.push({
-            ratio, selector, method, parameters: J.length, hvps, seconds: ms / 1000,
-            test: args.test(along(theta, delta, chooseStep(delta), params)), plain: args.test(along(theta, delta, norm(delta), params)),
+            ratio, selector, method, parameters: J.length, hvps, seconds: ms / 1000 + best.seconds, searchSeconds: best.seconds,
+            test: args.test(along(theta, delta, best.length, params)), plain: args.test(along(theta, delta, norm(delta), params)),
           });
         }
       }
@@ -335,8 +365,20 @@ function runTask(args: {
   }
   return {
     task: args.task, description: args.description, n: args.n, m: args.m, parameterCount: theta.length,
-    selection: args.selection, rows, selectionSeconds: args.selectionSeconds, retrainSeconds, settings: s, deltas, sweep,
+    selection: args.selection, rows, selectionSeconds: args.selectionSeconds, retrainSeconds, settings: s, deltas, groundTruth, sweep,
   };
+}
+
+/** Retrains from scratch and warm-started, timing each. */
+function retrainBoth(retrain: (warm: boolean) => Params, progress: TaskProgress): GroundTruth {
+  progress.stage?.('retrain from scratch');
+  let t0 = performance.now();
+  const scratch = retrain(false);
+  const scratchSeconds = (performance.now() - t0) / 1000;
+  progress.stage?.('retrain warm-started from θ*');
+  t0 = performance.now();
+  const warm = retrain(true);
+  return { scratch, scratchSeconds, warm, warmSeconds: (performance.now() - t0) / 1000 };
 }
 
 function retrainer(net: Sequential, params: Params, data: Dataset, recipe: Recipe): (warm: boolean) => Params {
@@ -379,6 +421,8 @@ export interface ClassRemovalSetup {
   readonly test: Dataset;
   readonly removedClass: number;
   readonly recipe: Recipe;
+  /** Retrained models of this same removal (e.g. `result.groundTruth` of an earlier run); retrained when absent. */
+  readonly groundTruth?: GroundTruth;
 }
 
 /**
@@ -440,7 +484,7 @@ export function removeClass(setup: ClassRemovalSetup, settings: EditSettings = {
     selectionSeconds, gradientSeconds, settings: s, sif, progress,
     validate: evalWith(validation),
     test: (p) => ({ ...classMetrics(net, p, test, c), ...classLosses(net, p, test, c) }),
-    retrain: retrainer(net, params, retained, recipe),
+    retrain: retrainer(net, params, retained, recipe), groundTruth: setup.groundTruth,
   });
 }
 
@@ -466,6 +510,8 @@ export interface BackdoorSetup {
   readonly recipe: Recipe;
   /** The backdoor label [4]. */
   readonly targetLabel?: number;
+  /** Retrained models of this same correction (e.g. `result.groundTruth` of an earlier run); retrained when absent. */
+  readonly groundTruth?: GroundTruth;
 }
 
 function backdoorMetrics(net: Sequential, params: Params, clean: Dataset, triggered: Tensor, trueLabels: Int32Array, targetLabel: number): Metrics {
@@ -542,6 +588,6 @@ export function correctBackdoor(setup: BackdoorSetup, settings: EditSettings = {
     selection, scores, selectionSeconds, gradientSeconds, settings: s, sif, progress,
     validate: (p) => backdoorMetrics(net, p, validation, valTrig.x, valTrig.y, label),
     test: (p) => backdoorMetrics(net, p, test, testTrig.x, testTrig.y, label),
-    retrain: retrainer(net, params, corrected, recipe),
+    retrain: retrainer(net, params, corrected, recipe), groundTruth: setup.groundTruth,
   });
 }

@@ -20,12 +20,13 @@ describe('class removal on overlapping Gaussian blobs (8 features, 4 classes, ML
     const { first: trainSet, second: validation } = stratifiedSplit(pool, 0.2, seed);
     const net = mlp([8, 32, 4], 'tanh');
     const { params } = train(net, net.init(new Rng(0), 'float64'), trainSet, { ...recipe, progress: 'none' });
-    return removeClass({ net, params, train: trainSet, validation, test, removedClass: 0, recipe },
-      { ratio: 0.1, selector: 'gradient', hessianSamples: 10_000, krylovIterations: 300, tolerance: 1e-8, methods: ['GIF-CGLS', 'FIF', 'PIF'], sweepRatios: [0.05, 0.2] });
+    const setup = { net, params, train: trainSet, validation, test, removedClass: 0, recipe };
+    const settings = { ratio: 0.1, selector: 'gradient', hessianSamples: 10_000, krylovIterations: 300, tolerance: 1e-8, sweepRatios: [0.05, 0.2] } as const;
+    return { setup, settings, result: removeClass(setup, { ...settings, methods: ['GIF-CGLS', 'FIF', 'PIF', 'GA'] }) };
   });
 
   it('every edit removes the class better than the original model; retraining forgets it', () => {
-    for (const r of results) {
+    for (const { result: r } of results) {
       expect(f1(r, 'retrain')).toBeGreaterThan(0.9);
       expect(f1(r, 'original')).toBeLessThan(0.3);
       expect(f1(r, 'GIF-CGLS')).toBeGreaterThan(f1(r, 'original'));
@@ -33,8 +34,8 @@ describe('class removal on overlapping Gaussian blobs (8 features, 4 classes, ML
   });
 
   it('GIF ranks above FIF and PIF by test F1 (each seed, and on average)', () => {
-    const mean = (m: string) => results.reduce((s, r) => s + f1(r, m), 0) / results.length;
-    for (const r of results) {
+    const mean = (m: string) => results.reduce((s, { result: r }) => s + f1(r, m), 0) / results.length;
+    for (const { result: r } of results) {
       expect(f1(r, 'GIF-CGLS')).toBeGreaterThanOrEqual(f1(r, 'FIF'));
       expect(f1(r, 'GIF-CGLS')).toBeGreaterThanOrEqual(f1(r, 'PIF'));
     }
@@ -43,17 +44,57 @@ describe('class removal on overlapping Gaussian blobs (8 features, 4 classes, ML
     expect(mean('GIF-CGLS')).toBeGreaterThan(mean('retrain') - 0.05);
   });
 
+  it('GA is the selection-only, zero-HVP control: g_J, no residual', () => {
+    const r = results[0]!.result;
+    const ga = r.rows.find((row) => row.method === 'GA')!;
+    expect(ga.hvps).toBe(0);
+    expect(ga.residual).toBeUndefined();
+    expect(ga.parameters).toBe(r.selection.indices.length);
+    const delta = r.deltas.GA!;
+    const inJ = new Set(r.selection.indices);
+    delta.forEach((d, i) => { if (!inJ.has(i)) expect(d).toBe(0); });
+    expect(delta.some((d) => d !== 0)).toBe(true);
+  });
+
+  it("an edit's seconds include its validation step search; the sweep's too", () => {
+    for (const { result: r } of results) {
+      for (const row of r.rows.filter((x) => x.plain)) {
+        expect(row.searchSeconds!).toBeGreaterThan(0);
+        expect(row.seconds).toBeGreaterThanOrEqual(row.searchSeconds! + r.selectionSeconds);
+      }
+      for (const p of r.sweep) {
+        expect(p.searchSeconds).toBeGreaterThan(0);
+        expect(p.seconds).toBeGreaterThanOrEqual(p.searchSeconds);
+      }
+    }
+  });
+
+  it('a ground truth passed back in is reused: same retrain rows, no retraining', () => {
+    const { setup, settings, result: first } = results[0]!;
+    const again = removeClass({ ...setup, groundTruth: first.groundTruth }, { ...settings, methods: ['GA'], sweepRatios: [] });
+    expect(again.groundTruth).toBe(first.groundTruth);
+    expect(again.retrainSeconds).toBe(first.retrainSeconds);
+    for (const m of ['retrain', 'retrain-warm']) {
+      expect(again.rows.find((x) => x.method === m)).toEqual(first.rows.find((x) => x.method === m));
+    }
+    const other = mlp([8, 16, 4], 'tanh').init(new Rng(0), 'float64');
+    expect(() => removeClass({ ...setup, groundTruth: { ...first.groundTruth, scratch: other } }, { ...settings, methods: ['GA'], sweepRatios: [] }))
+      .toThrow(/scratch ground truth has \d+ parameters/);
+  });
+
   it('the report renders every row, the sweep and the chart', () => {
-    const r = results[0]!;
+    const r = results[0]!.result;
     const table = formatTable(r);
-    for (const m of ['original', 'retrain', 'retrain-warm', 'GIF-CGLS', 'FIF', 'PIF']) expect(table).toContain(m);
+    for (const m of ['original', 'retrain', 'retrain-warm', 'GIF-CGLS', 'FIF', 'PIF', 'GA']) expect(table).toContain(m);
     expect(r.sweep.map((p) => `${p.method}@${p.ratio}`)).toEqual(['GIF-CGLS@0.05', 'FIF@0.05', 'PIF@0.05', 'GIF-CGLS@0.2', 'FIF@0.2', 'PIF@0.2']);
     const svg = sweepChart(r);
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).toContain('</svg>');
     expect(svg).not.toContain('NaN');
     expect(markdownReport(r, 'chart.svg')).toContain('![accuracy against modification ratio](chart.svg)');
-    expect(JSON.parse(JSON.stringify(resultJson(r))).rows.length).toBe(r.rows.length);
+    const json = JSON.parse(JSON.stringify(resultJson(r)));
+    expect(json.rows.length).toBe(r.rows.length);
+    expect(json.groundTruth).toBeUndefined();
   });
 });
 
