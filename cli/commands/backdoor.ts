@@ -14,7 +14,8 @@ Label change / backdoor correction (SPEC §5): 10% of the embedded MNIST trainin
 checkerboard trigger (+16/255 where row+col is odd) and label 4; a model trained on that data
 is corrected by editing its parameters with the target loss CE(triggered, 4) − CE(triggered,
 true label), Hessian on the clean samples: GIF (convergent solver and CGLS) on a selection of
---ratio of each layer, against FIF, PIF, IF and SIF, and against retraining on the corrected
+--ratio of each layer, against FIF, PIF, IF and SIF, the Hessian-free control GA (gradient
+ascent on the target loss, on the same selection), and against retraining on the corrected
 labels. Test metrics: clean accuracy, relabel accuracy (triggered digits vs their true labels,
 higher is better), corrupt accuracy (triggered digits classified as 4, lower is better).
 Writes reports/backdoor.{json,md,svg}; the poisoned model is cached under models/.

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../cli/command.js';
 import { commands } from '../../cli/commands.js';
 import { backdoorCommand } from '../../cli/commands/backdoor.js';
-import { removeClassCommand } from '../../cli/commands/remove-class.js';
+import { parseTaskOptions, removeClassCommand } from '../../cli/commands/remove-class.js';
 import { removeGroupCommand } from '../../cli/commands/remove-group.js';
 import { writeReport } from '../../influence/gif/report.js';
 import type { TaskResult } from '../../influence/gif/tasks.js';
@@ -22,6 +22,8 @@ describe('gift remove-class / backdoor / remove-group arguments', () => {
     [removeClassCommand, ['3', '--methods', 'GIF,XIF'], /unknown method 'XIF'/],
     [removeClassCommand, ['3', '--sweep', '0.1,2'], /--sweep/],
     [removeClassCommand, ['3', '--hessian-samples', '2.5'], /--hessian-samples must be a positive integer/],
+    [removeClassCommand, ['3', '--krylov-iterations', '0'], /--krylov-iterations must be a positive integer, got '0'/],
+    [backdoorCommand, ['--krylov-iterations', 'four'], /--krylov-iterations must be a positive integer, got 'four'/],
     [removeClassCommand, ['3', '--model', 'vgg'], /--model must be mlp or cnn/],
     [removeClassCommand, ['3', '--frobnicate'], /Unknown option/],
     [backdoorCommand, ['--fraction', '1.5'], /--fraction must be in \(0, 1\)/],
@@ -43,8 +45,20 @@ describe('gift remove-class / backdoor / remove-group arguments', () => {
       expect(c.usage).toMatch(/^usage: gift /);
     }
     expect(removeClassCommand.usage).toContain('--ratio');
+    expect(removeClassCommand.usage).toContain('--krylov-iterations');
+    expect(removeClassCommand.usage).toContain('GIF,GIF-CGLS,FIF,PIF,IF,SIF,GA');
     expect(backdoorCommand.usage).toContain('--fraction');
     expect(removeGroupCommand.usage).toContain('--sizes');
+  });
+});
+
+describe('parseTaskOptions', () => {
+  it('CGLS gets --iterations/3 unless --krylov-iterations says otherwise; GA is a method', () => {
+    expect(parseTaskOptions({}).settings.krylovIterations).toBe(20);
+    expect(parseTaskOptions({ iterations: '30' }).settings.krylovIterations).toBe(10);
+    const fast = parseTaskOptions({ iterations: '30', 'krylov-iterations': '4', 'hessian-samples': '100', methods: 'GIF-CGLS,GA' }).settings;
+    expect([fast.krylovIterations, fast.richardsonIterations, fast.hessianSamples]).toEqual([4, 30, 100]);
+    expect(fast.methods).toEqual(['GIF-CGLS', 'GA']);
   });
 });
 
