@@ -15,7 +15,7 @@
  */
 import { DTypeError, ShapeError, TransformError, fmtShape } from '../errors.js';
 import { sameShape } from '../shape.js';
-import { Tensor, zerosLike } from '../tensor.js';
+import { Tensor, scalar, zerosLike } from '../tensor.js';
 import type { TypedArray } from '../dtype.js';
 import { bind, Trace, Tracer, withTrace, type Primitive } from '../trace.js';
 import { flattenTree, type Tree } from '../tree.js';
@@ -98,21 +98,26 @@ export function linearize<T extends Tree, R extends Tree>(f: (x: T) => R, primal
     // an output tangent is a variable of the program, or a constant (zero) that no tangent reaches
     const results = out.leaves.map((y) => (y instanceof StagedTracer && y.trace === trace ? y.id : y));
     const program = liveEquations(trace.equations, results.filter((r): r is number => typeof r === 'number'));
+    // the closure keeps only what replays need: not the trace, its dead equations or the examples
+    const variableCount = trace.variables;
+    const inputIds = inputs.map((x) => x.id);
+    const placeholder = scalar(0);
+    const rebuild = flattenTree(out.unflatten(out.leaves.map(() => placeholder))).unflatten;
 
     const jvpAt = (tangents: T): R => {
       const t = flattenTree(tangents);
       if (t.leaves.length !== p.leaves.length) throw new ShapeError(`linearize: ${t.leaves.length} tangent leaves for ${p.leaves.length} primal leaves`);
-      const vars: Tensor[] = new Array<Tensor>(trace.variables);
+      const vars: Tensor[] = new Array<Tensor>(variableCount);
       t.leaves.forEach((v, i) => {
         const x = p.leaves[i]!;
         if (!sameShape(x.shape, v.shape)) throw new ShapeError(`linearize: tangent ${i} has shape ${fmtShape(v.shape)}, its primal ${fmtShape(x.shape)}`);
         if (x.dtype !== v.dtype) throw new DTypeError(`linearize: tangent ${i} is ${v.dtype}, its primal ${x.dtype}`);
-        vars[inputs[i]!.id] = v;
+        vars[inputIds[i]!] = v;
       });
       for (const eq of program) {
         vars[eq.out] = bind(eq.prim, eq.args.map((a) => (typeof a === 'number' ? vars[a]! : a)), eq.params);
       }
-      return out.unflatten(results.map((r) => (typeof r === 'number' ? vars[r]! : r)));
+      return rebuild(results.map((r) => (typeof r === 'number' ? vars[r]! : r)));
     };
     return [value, jvpAt];
   });
