@@ -1,22 +1,29 @@
 /**
  * GIF benchmark on the embedded MNIST (SPEC §4–5):
  *  1. class removal with the default MLP at 5%: GIF (convergent solver and CGLS) against
- *     retraining — F1 gap and time ratio — beside IF, FIF, PIF and SIF, and GIF on the smallest
- *     budget (Hessian batch 100, 4 CGLS iterations);
+ *     retraining — F1 gap and time ratio — beside IF, FIF, PIF, SIF and the Hessian-free control
+ *     GA, and GIF on the smallest budget (Hessian batch 100, 4 CGLS iterations);
  *  2. the sweep over ratios 1–20% with the gradient- and output-based selectors;
  *  3. HVPs the convergent (Richardson) solver and CGLS spend to reach the same residual;
- *  4. with --cnn, the small CNN at 5% as well.
- * `--quick` shrinks every size so the whole run takes about a minute. Writes bench/results/gif.json.
+ *  4. with --cnn, the small CNN at 5% as well, and with the fast preset;
+ *  5. per class (0–9; --quick: 0, 3, 7): GIF (CGLS) and GA at 5% under the CLI's default preset
+ *     and the fast one, against one retraining per class — F1 gap, time ratio, and whether the
+ *     issue's target (within 0.02 F1 of retraining in at most 1/20 of its time) holds.
+ * Edit times include the scoring pass, the solve and the validation step search.
+ * `--quick` shrinks every size so the whole run takes a few minutes. Writes bench/results/gif.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../engine/index.js';
-import { crossEntropy, subset } from '../nn/index.js';
+import { crossEntropy, subset, type Params, type Sequential } from '../nn/index.js';
 import { flatGradient, hessianOperator } from '../influence/hessian.js';
-import { DEFAULT_RECIPE, mnistSplits, networkOf, trainOrLoad, type ModelKind } from '../influence/gif/experiment.js';
-import { formatTable } from '../influence/gif/report.js';
-import { selectFromScores, removeClass, type Recipe, type TaskResult } from '../influence/gif/tasks.js';
+import { EDIT_METHODS } from '../influence/gif/edits.js';
+import { DEFAULT_RECIPE, mnistSplits, networkOf, trainOrLoad, type MnistSplits, type ModelKind } from '../influence/gif/experiment.js';
+import { formatTable, resultJson } from '../influence/gif/report.js';
+import {
+  selectFromScores, removeClass, type ClassRemovalSetup, type EditSettings, type GroundTruth, type MethodRow, type Recipe, type TaskResult,
+} from '../influence/gif/tasks.js';
 import { unitScores } from '../influence/gif/scores.js';
 import { solveGifKrylov, solveGifRichardson } from '../influence/gif/solvers.js';
 
@@ -31,34 +38,138 @@ interface SolverRace {
   readonly cgls: { hvps: number; iterations: number; reached: boolean };
 }
 
-function classRemoval(model: ModelKind, quick: boolean, sweep: boolean, cheap = false): { result: TaskResult; trainSeconds: number } {
+/** θ* of a model kind (trained once, then cached), with its data and recipe. */
+interface Trained {
+  readonly net: Sequential;
+  readonly splits: MnistSplits;
+  readonly recipe: Recipe;
+  readonly params: Params;
+  /** Seconds training took (0 when loaded from the cache). */
+  readonly trainSeconds: number;
+}
+
+function trained(model: ModelKind, quick: boolean): Trained {
   const net = networkOf(model);
   const splits = mnistSplits(model);
   const recipe: Recipe = { ...DEFAULT_RECIPE, epochs: quick ? 3 : DEFAULT_RECIPE.epochs };
-  const path = cachePath(model, recipe);
-  const { params, seconds } = trainOrLoad(net, splits.train, recipe, path);
-  if (cheap) {
-    // the smallest budget that still edits: a 100-sample Hessian batch and 4 CGLS iterations
-    const result = removeClass({ net, params, train: splits.train, validation: splits.validation, test: splits.test, removedClass: 3, recipe },
-      { ratio: 0.05, selector: 'gradient', hessianSamples: 100, krylovIterations: 4, methods: ['GIF-CGLS'] }, { stage: (s) => console.log(`  · ${s}`) });
-    return { result, trainSeconds: seconds };
-  }
-  const result = removeClass({ net, params, train: splits.train, validation: splits.validation, test: splits.test, removedClass: 3, recipe }, {
+  const { params, seconds } = trainOrLoad(net, splits.train, recipe, cachePath(model, recipe));
+  return { net, splits, recipe, params, trainSeconds: seconds };
+}
+
+function removal(t: Trained, removedClass: number, groundTruth?: GroundTruth): ClassRemovalSetup {
+  return { net: t.net, params: t.params, train: t.splits.train, validation: t.splits.validation, test: t.splits.test, removedClass, recipe: t.recipe, groundTruth };
+}
+
+const log = { stage: (s: string) => console.log(`  · ${s}`) };
+
+/** The two budgets compared per class: the CLI's default, and the smallest that still edits. */
+const PRESETS = {
+  default: { hessianSamples: 300, krylovIterations: 20, tolerance: 1e-4 },
+  fast: { hessianSamples: 100, krylovIterations: 4, tolerance: 1e-4 },
+} as const satisfies Record<string, EditSettings>;
+type PresetName = keyof typeof PRESETS;
+
+/** The issue's target: GIF at 5% within 0.02 F1 of retraining in at most 1/20 of retraining's time. */
+const TARGET = { f1Gap: 0.02, timeRatio: 1 / 20 };
+
+/** GIF (CGLS) and GA at 5% with gradient selection under a preset. */
+function presetRun(t: Trained, removedClass: number, preset: PresetName, groundTruth?: GroundTruth): TaskResult {
+  return removeClass(removal(t, removedClass, groundTruth), { ratio: 0.05, selector: 'gradient', methods: ['GIF-CGLS', 'GA'], ...PRESETS[preset] });
+}
+
+function classRemoval(t: Trained, model: ModelKind, quick: boolean, sweep: boolean): TaskResult {
+  return removeClass(removal(t, 3), {
     ratio: 0.05, selector: 'gradient', hessianSamples: quick ? 100 : 300,
     richardsonIterations: quick ? 20 : 60, krylovIterations: quick ? 7 : 20, tolerance: 1e-4,
     sweepRatios: sweep ? (quick ? [0.01, 0.05, 0.2] : [0.01, 0.02, 0.05, 0.1, 0.2]) : [],
     sweepSelectors: sweep ? ['gradient', 'output'] : [],
-    methods: model === 'cnn' ? ['GIF', 'GIF-CGLS', 'FIF', 'PIF', 'IF'] : undefined,
-  }, { stage: (s) => console.log(`  · ${s}`) });
-  return { result, trainSeconds: seconds };
+    methods: model === 'cnn' ? ['GIF', 'GIF-CGLS', 'FIF', 'PIF', 'IF', 'GA'] : undefined,
+  }, log);
+}
+
+/** One edit of one preset against retraining. */
+interface EditOutcome {
+  readonly f1: number;
+  readonly plainF1: number;
+  /** Retraining's F1 minus this F1 (positive: worse than retraining). */
+  readonly f1Gap: number;
+  /** Scoring pass, solve and validation step search; their sum; and that over retraining's time. */
+  readonly scoringSeconds: number;
+  readonly solveSeconds: number;
+  readonly searchSeconds: number;
+  readonly seconds: number;
+  readonly timeRatio: number;
+  readonly hvps: number;
+  readonly residual: number | null;
+}
+
+interface ClassOutcome {
+  readonly removedClass: number;
+  readonly retrainF1: number;
+  readonly retrainSeconds: number;
+  readonly presets: Record<PresetName, { gif: EditOutcome; ga: EditOutcome; meetsTarget: boolean }>;
+}
+
+function outcome(result: TaskResult, method: string): EditOutcome {
+  const re = result.rows.find((r) => r.method === 'retrain')!;
+  const row: MethodRow = result.rows.find((r) => r.method === method)!;
+  const search = row.searchSeconds ?? 0;
+  return {
+    f1: row.test.f1!, plainF1: row.plain!.f1!, f1Gap: re.test.f1! - row.test.f1!,
+    scoringSeconds: result.selectionSeconds, solveSeconds: row.seconds - result.selectionSeconds - search, searchSeconds: search,
+    seconds: row.seconds, timeRatio: row.seconds / re.seconds, hvps: row.hvps ?? 0, residual: row.residual ?? null,
+  };
+}
+
+const meets = (o: EditOutcome): boolean => o.f1Gap <= TARGET.f1Gap && o.timeRatio <= TARGET.timeRatio;
+
+/** Per class: one retraining (scratch and warm), then both presets against it. */
+function perClass(t: Trained, classes: readonly number[], reuse: Map<number, GroundTruth>): ClassOutcome[] {
+  return classes.map((c) => {
+    console.log(`  · class ${c}${reuse.has(c) ? ' (retrained models reused)' : ': retrain, then edit'}`);
+    const first = presetRun(t, c, 'default', reuse.get(c));
+    const fast = presetRun(t, c, 'fast', first.groundTruth);
+    const re = first.rows.find((r) => r.method === 'retrain')!;
+    const edits = (r: TaskResult) => {
+      const gif = outcome(r, 'GIF-CGLS');
+      return { gif, ga: outcome(r, 'GA'), meetsTarget: meets(gif) };
+    };
+    return { removedClass: c, retrainF1: re.test.f1!, retrainSeconds: re.seconds, presets: { default: edits(first), fast: edits(fast) } };
+  });
+}
+
+function summarise(rows: readonly ClassOutcome[], preset: PresetName) {
+  const gif = rows.map((r) => r.presets[preset].gif);
+  const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+  return {
+    meanGap: mean(gif.map((g) => g.f1Gap)), worstGap: Math.max(...gif.map((g) => g.f1Gap)),
+    meanTimeRatio: mean(gif.map((g) => g.timeRatio)), maxTimeRatio: Math.max(...gif.map((g) => g.timeRatio)),
+    meanGaGap: mean(rows.map((r) => r.presets[preset].ga.f1Gap)),
+    targetHoldsForEveryClass: rows.every((r) => r.presets[preset].meetsTarget),
+  };
+}
+
+function printPerClass(rows: readonly ClassOutcome[]): void {
+  const f = (v: number, d = 3) => v.toFixed(d);
+  const cell = (o: EditOutcome) =>
+    `${f(o.f1)}  ${f(o.plainF1)}  ${(o.f1Gap >= 0 ? '+' : '') + f(o.f1Gap)}  ${f(o.seconds, 2).padStart(5)} (${f(o.scoringSeconds, 2)}+${f(o.solveSeconds, 2)}+${f(o.searchSeconds, 2)})  ${f(o.timeRatio)}×`;
+  console.log('GIF (CGLS) at 5%, gradient selection: F1 at the validation step, plain-step F1, gap to retraining, seconds (scoring + solve + step search), ×retraining');
+  const head = (name: PresetName) => `${name} (H ${PRESETS[name].hessianSamples}, ≤${PRESETS[name].krylovIterations} CGLS)`.padEnd(55);
+  console.log(`class  retrain F1    s   | ${head('default')} | ${head('fast')} | GA F1  plain`);
+  for (const r of rows) {
+    const d = r.presets.default, q = r.presets.fast;
+    console.log(`${String(r.removedClass).padStart(5)}  ${f(r.retrainF1).padStart(10)}  ${f(r.retrainSeconds, 1).padStart(4)}   | ${cell(d.gif).padEnd(55)} | ${cell(q.gif).padEnd(55)} | ${f(d.ga.f1)}  ${f(d.ga.plainF1)}`);
+  }
+  for (const name of Object.keys(PRESETS) as PresetName[]) {
+    const s = summarise(rows, name);
+    console.log(`${name.padEnd(7)}: F1 gap mean ${f(s.meanGap)}, worst ${f(s.worstGap)}; time/retrain mean ${f(s.meanTimeRatio)}×, max ${f(s.maxTimeRatio)}×; ` +
+      `GA gap mean ${f(s.meanGaGap)}; target (gap ≤ ${TARGET.f1Gap}, time ≤ 1/20) ${s.targetHoldsForEveryClass ? 'holds for every class' : `fails for class(es) ${rows.filter((r) => !r.presets[name].meetsTarget).map((r) => r.removedClass).join(', ')}`}`);
+  }
 }
 
 /** HVPs each GIF solver needs to bring the relative normal-equation residual down to each target. */
-function solverRace(quick: boolean): SolverRace[] {
-  const net = networkOf('mlp');
-  const splits = mnistSplits('mlp');
-  const recipe: Recipe = { ...DEFAULT_RECIPE, epochs: quick ? 3 : DEFAULT_RECIPE.epochs };
-  const { params } = trainOrLoad(net, splits.train, recipe, cachePath('mlp', recipe));
+function solverRace(t: Trained, quick: boolean): SolverRace[] {
+  const { net, splits, recipe, params } = t;
   const target = subset(splits.train, Int32Array.from(Array.from(splits.train.y.keys()).filter((i) => splits.train.y[i] === 3)));
   const retainedIdx = Int32Array.from(Array.from(splits.train.y.keys()).filter((i) => splits.train.y[i] !== 3));
   const perm = new Rng(0).permutation(retainedIdx.length).subarray(0, quick ? 100 : 300);
@@ -70,11 +181,11 @@ function solverRace(quick: boolean): SolverRace[] {
   const J = selectFromScores(net, scores, { ratio: 0.05, selector: 'gradient' }).indices;
   const targets = quick ? [1e-1, 3e-2] : [1e-1, 3e-2, 1e-2, 3e-3];
   const maxRich = quick ? 60 : 300;
-  return targets.map((t) => {
-    const rich = solveGifRichardson(H, J, g, { tolerance: t, maxIterations: maxRich, powerIterations: 10 }).diagnostics;
-    const cgls = solveGifKrylov(H, J, g, { tolerance: t, maxIterations: 200 }).diagnostics;
+  return targets.map((tolerance) => {
+    const rich = solveGifRichardson(H, J, g, { tolerance, maxIterations: maxRich, powerIterations: 10 }).diagnostics;
+    const cgls = solveGifKrylov(H, J, g, { tolerance, maxIterations: 200 }).diagnostics;
     return {
-      target: t,
+      target: tolerance,
       richardson: { hvps: rich.hvps, iterations: rich.iterations, reached: rich.converged, restarts: rich.restarts },
       cgls: { hvps: cgls.hvps, iterations: cgls.iterations, reached: cgls.converged },
     };
@@ -85,7 +196,7 @@ function headline(result: TaskResult): Record<string, number> {
   const get = (m: string) => result.rows.find((r) => r.method === m);
   const re = get('retrain')!;
   const out: Record<string, number> = { retrainF1: re.test.f1!, retrainSeconds: re.seconds };
-  for (const m of ['GIF', 'GIF-CGLS', 'FIF', 'PIF', 'IF', 'SIF']) {
+  for (const m of EDIT_METHODS) {
     const r = get(m);
     if (!r) continue;
     out[`${m} F1`] = r.test.f1!;
@@ -100,48 +211,65 @@ export async function run(args: string[]): Promise<unknown> {
   const quick = args.includes('--quick');
   const cnn = args.includes('--cnn');
   mkdirSync('bench/results', { recursive: true });
-  console.log(`GIF benchmark${quick ? ' (--quick)' : ''}: class 3 removal on the embedded MNIST; timings on a shared machine are noisy`);
+  console.log(`GIF benchmark${quick ? ' (--quick)' : ''}: class removal on the embedded MNIST; timings on a shared machine are noisy`);
+  const mlp = trained('mlp', quick);
 
-  console.log('\n1–2. MLP 784-128-10 tanh, GIF at 5% against every baseline and retraining, then the ratio sweep');
-  const mlpRun = classRemoval('mlp', quick, true);
-  console.log(formatTable(mlpRun.result));
-  const h = headline(mlpRun.result);
+  console.log('\n1–2. MLP 784-128-10 tanh, class 3: GIF at 5% against every baseline and retraining, then the ratio sweep');
+  const mlpRun = classRemoval(mlp, 'mlp', quick, true);
+  console.log(formatTable(mlpRun));
+  const h = headline(mlpRun);
   console.log(`\nGIF (CGLS) F1 gap to retraining ${h['GIF-CGLS F1 gap']!.toFixed(3)}, time ${h['GIF-CGLS time/retrain']!.toFixed(2)}× retraining; ` +
-    `GIF (Richardson) gap ${h['GIF F1 gap']!.toFixed(3)}, time ${h['GIF time/retrain']!.toFixed(2)}×`);
-  console.log('\n1b. GIF (CGLS) on the smallest budget: Hessian batch 100, 4 CGLS iterations');
-  const cheapRun = classRemoval('mlp', quick, false, true);
-  const hc = headline(cheapRun.result);
+    `GIF (Richardson) gap ${h['GIF F1 gap']!.toFixed(3)}, time ${h['GIF time/retrain']!.toFixed(2)}×; ` +
+    `GA (no Hessian) gap ${h['GA F1 gap']!.toFixed(3)}`);
+  console.log('\n1b. GIF (CGLS) on the smallest budget (the fast preset): Hessian batch 100, 4 CGLS iterations');
+  const cheapRun = presetRun(mlp, 3, 'fast', mlpRun.groundTruth);
+  const hc = headline(cheapRun);
   console.log(`GIF (CGLS, cheap) F1 ${hc['GIF-CGLS F1']!.toFixed(3)} (plain ${hc['GIF-CGLS plain F1']!.toFixed(3)}), gap to retraining ${hc['GIF-CGLS F1 gap']!.toFixed(3)}, ` +
     `time ${hc['GIF-CGLS time/retrain']!.toFixed(3)}× retraining (${(hc['GIF-CGLS time/retrain']! * hc.retrainSeconds!).toFixed(2)} s vs ${hc.retrainSeconds!.toFixed(1)} s)`);
   console.log('\nsweep (test F1 at the step chosen on validation / plain step):');
   console.log('selector  ratio   method      |J|     F1     plain F1');
-  for (const p of mlpRun.result.sweep) {
+  for (const p of mlpRun.sweep) {
     console.log(`${p.selector.padEnd(9)} ${(100 * p.ratio).toFixed(0).padStart(3)}%   ${p.method.padEnd(9)} ${String(p.parameters).padStart(6)}  ${p.test.f1!.toFixed(3)}  ${p.plain.f1!.toFixed(3)}`);
   }
   for (const m of ['IF', 'SIF']) {
-    const r = mlpRun.result.rows.find((x) => x.method === m);
+    const r = mlpRun.rows.find((x) => x.method === m);
     if (r) console.log(`${m} (all parameters): F1 ${r.test.f1!.toFixed(3)}, plain ${r.plain!.f1!.toFixed(3)}`);
   }
 
   console.log('\n3. HVPs to reach the same relative residual ‖b − Ax‖/‖b‖ (GIF at 5%, gradient selection)');
-  const race = solverRace(quick);
+  const race = solverRace(mlp, quick);
   console.log('target    Richardson HVPs (iters, reached)   CGLS HVPs (iters, reached)   ratio');
   for (const r of race) {
     console.log(`${r.target.toExponential(0).padEnd(9)} ${String(r.richardson.hvps).padStart(6)} (${r.richardson.iterations}, ${r.richardson.reached})`.padEnd(45) +
       `${String(r.cgls.hvps).padStart(6)} (${r.cgls.iterations}, ${r.cgls.reached})`.padEnd(29) + (r.richardson.hvps / r.cgls.hvps).toFixed(1));
   }
 
-  let cnnRun: { result: TaskResult; trainSeconds: number } | null = null;
+  let cnnRuns: { full: TaskResult; fast: TaskResult } | null = null;
   if (cnn) {
-    console.log('\n4. small CNN, GIF at 5%');
-    cnnRun = classRemoval('cnn', quick, false);
-    console.log(formatTable(cnnRun.result));
+    console.log('\n4. small CNN, class 3, GIF at 5%');
+    const t = trained('cnn', quick);
+    const full = classRemoval(t, 'cnn', quick, false);
+    console.log(formatTable(full));
+    const fast = presetRun(t, 3, 'fast', full.groundTruth);
+    const f = outcome(fast, 'GIF-CGLS');
+    console.log(`CNN, fast preset (H 100, ≤4 CGLS): GIF (CGLS) F1 ${f.f1.toFixed(3)} (plain ${f.plainF1.toFixed(3)}), gap ${f.f1Gap.toFixed(3)}, ` +
+      `${f.seconds.toFixed(2)} s (scoring ${f.scoringSeconds.toFixed(2)} + solve ${f.solveSeconds.toFixed(2)} + step search ${f.searchSeconds.toFixed(2)}) ` +
+      `= ${f.timeRatio.toFixed(3)}× retraining; GA F1 ${outcome(fast, 'GA').f1.toFixed(3)}`);
+    cnnRuns = { full, fast };
   }
 
-  const strip = (r: TaskResult) => ({ ...r, deltas: undefined, groundTruth: undefined, selection: { rule: r.selection.rule, size: r.selection.indices.length, fraction: r.selection.fraction, layers: r.selection.layers } });
+  const classes = quick ? [0, 3, 7] : [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  console.log(`\n5. MLP per class (${classes.join(', ')}): one retraining each (${mlp.recipe.epochs} epochs, as θ*), GIF (CGLS) and GA under the default and the fast preset`);
+  const classRows = perClass(mlp, classes, new Map([[3, mlpRun.groundTruth]]));
+  printPerClass(classRows);
+
   const out = {
-    quick, mlp: { headline: h, trainSeconds: mlpRun.trainSeconds, result: strip(mlpRun.result) }, mlpCheap: { headline: hc }, solverRace: race,
-    ...(cnnRun ? { cnn: { headline: headline(cnnRun.result), result: strip(cnnRun.result) } } : {}),
+    quick, mlp: { headline: h, trainSeconds: mlp.trainSeconds, result: resultJson(mlpRun) }, mlpCheap: { headline: hc }, solverRace: race,
+    ...(cnnRuns ? { cnn: { headline: headline(cnnRuns.full), result: resultJson(cnnRuns.full), fast: { headline: headline(cnnRuns.fast), gif: outcome(cnnRuns.fast, 'GIF-CGLS'), ga: outcome(cnnRuns.fast, 'GA') } } } : {}),
+    perClass: {
+      target: TARGET, presets: PRESETS, ratio: 0.05, selector: 'gradient', classes: classRows,
+      summary: Object.fromEntries((Object.keys(PRESETS) as PresetName[]).map((name) => [name, summarise(classRows, name)])),
+    },
   };
   writeFileSync('bench/results/gif.json', JSON.stringify(out, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2));
   console.log('\nwrote bench/results/gif.json');
