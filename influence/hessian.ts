@@ -141,13 +141,15 @@ export function hessianOperator<P extends Tree, B>(
     return toVector(map(fromVector(v, params)));
   };
 
+  // (H_batch v + (wd + λ) v), restricted to J when there is a subset: one pass, checked as it goes
   const finish = (full: Float64Array, v: Float64Array, where: string): Float64Array => {
-    for (let i = 0; i < P; i++) full[i] = full[i]! + wd * v[i]!;
-    const out = subset === null ? full : gatherIndices(full, subset);
-    const x = subset === null ? v : gatherIndices(v, subset);
-    for (let i = 0; i < size; i++) {
-      out[i] = out[i]! + damping * x[i]!;
-      if (!Number.isFinite(out[i]!)) throw new NonFiniteError(`hessianOperator: ${where} produced a non-finite entry at index ${i}`);
+    const out = subset === null ? full : new Float64Array(size);
+    const shift = wd + damping;
+    for (let k = 0; k < size; k++) {
+      const i = subset === null ? k : subset[k]!;
+      const y = full[i]! + shift * v[i]!;
+      if (!Number.isFinite(y)) throw new NonFiniteError(`hessianOperator: ${where} produced a non-finite entry at index ${k}`);
+      out[k] = y;
     }
     return out;
   };
@@ -165,15 +167,17 @@ export function hessianOperator<P extends Tree, B>(
     },
     apply(x) {
       const v = lift(x, 'apply');
-      const acc = new Float64Array(P);
-      batches.forEach((_, k) => {
-        if (weights[k] === 0) return;
+      let acc: Float64Array | null = null;
+      for (let k = 0; k < batches.length; k++) {
+        if (weights[k] === 0) continue;
         const hv = batchProduct(v, k);
         const w = weights[k]! / totalWeight;
+        if (w === 1) { acc = hv; continue; } // the only batch with weight: no average to form
+        acc ??= new Float64Array(P);
         for (let i = 0; i < P; i++) acc[i] = acc[i]! + w * hv[i]!;
-      });
+      }
       hvps++;
-      return finish(acc, v, 'apply');
+      return finish(acc!, v, 'apply');
     },
     applyBatch(x, k) {
       if (!Number.isInteger(k) || k < 0 || k >= batches.length) throw new ValueError(`hessianOperator.applyBatch: batch ${k} outside [0, ${batches.length})`);
