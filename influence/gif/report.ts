@@ -10,6 +10,10 @@ import type { Metrics, MethodRow, SweepPoint, TaskResult } from './tasks.js';
 const pct = (v: number | undefined): string => (v === undefined || Number.isNaN(v) ? '—' : (100 * v).toFixed(1));
 const num = (v: number | undefined, digits = 2): string => (v === undefined || Number.isNaN(v) ? '—' : v.toFixed(digits));
 
+/** The chosen step, marked † when it is an end of the step grid (the best step may lie outside it). */
+const stepCell = (r: MethodRow): string => `${num(r.step)}${r.stepAtEdge ? '†' : ''}`;
+const EDGE_NOTE = '† the chosen step is an end of the step grid: the best step may lie outside it.';
+
 /** The columns of the table for a task. */
 function columns(task: TaskResult['task']): { head: string[]; cells: (r: MethodRow, retrainSeconds: number) => string[] } {
   const common = (r: MethodRow, retrainSeconds: number): string[] => [
@@ -22,13 +26,13 @@ function columns(task: TaskResult['task']): { head: string[]; cells: (r: MethodR
     return {
       head: ['method', '|J|', 'retained %', 'removed %', 'F1', 'plain F1', 'step', 'plain step', ...tail],
       cells: (r, rs) => [r.method, r.parameters ? String(r.parameters) : '—', pct(r.test.retainedAccuracy), pct(r.test.removedAccuracy), num(r.test.f1, 3),
-        num(r.plain?.f1, 3), num(r.step), num(r.plainStep), ...common(r, rs)],
+        num(r.plain?.f1, 3), stepCell(r), num(r.plainStep), ...common(r, rs)],
     };
   }
   return {
     head: ['method', '|J|', 'clean %', 'relabel %', 'corrupt %', 'plain relabel %', 'plain corrupt %', 'step', 'plain step', ...tail],
     cells: (r, rs) => [r.method, r.parameters ? String(r.parameters) : '—', pct(r.test.cleanAccuracy), pct(r.test.relabelAccuracy), pct(r.test.corruptAccuracy),
-      pct(r.plain?.relabelAccuracy), pct(r.plain?.corruptAccuracy), num(r.step), num(r.plainStep), ...common(r, rs)],
+      pct(r.plain?.relabelAccuracy), pct(r.plain?.corruptAccuracy), stepCell(r), num(r.plainStep), ...common(r, rs)],
   };
 }
 
@@ -41,7 +45,9 @@ export function formatTable(result: TaskResult): string {
   const rows = result.rows.map((r) => cells(r, result.retrainSeconds));
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (c: string[]) => c.map((v, i) => (i === 0 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ');
-  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+  const table = [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)];
+  if (result.rows.some((r) => r.stepAtEdge)) table.push('', EDGE_NOTE);
+  return table.join('\n');
 }
 
 function markdownTable(result: TaskResult): string {
@@ -139,7 +145,7 @@ function sweepTable(result: TaskResult): string {
   return [
     `| selector | ratio | method | \\|J\\| | ${what} (chosen step) | ${what} (plain step) | HVPs |`,
     '| --- | ---: | --- | ---: | ---: | ---: | ---: |',
-    ...result.sweep.map((p) => `| ${p.selector} | ${(100 * p.ratio).toFixed(1)}% | ${p.method === 'GIF-CGLS' ? 'GIF (CGLS)' : p.method} | ${p.parameters} | ${value(p, p.test)} | ${value(p, p.plain)} | ${p.hvps} |`),
+    ...result.sweep.map((p) => `| ${p.selector} | ${(100 * p.ratio).toFixed(1)}% | ${p.method === 'GIF-CGLS' ? 'GIF (CGLS)' : p.method} | ${p.parameters} | ${value(p, p.test)}${p.stepAtEdge ? '†' : ''} | ${value(p, p.plain)} | ${p.hvps} |`),
   ].join('\n');
 }
 
@@ -165,7 +171,8 @@ export function markdownReport(result: TaskResult, chartFile: string | null, ext
     '',
     'Times: edits include scoring/selection, the target gradient and the validation step search (the plain step needs no search); ' +
       '"vs retrain" divides by retraining from scratch. GA (Δθ_J = g_J, no Hessian) is a control: its plain step has no meaningful scale. ' +
-      'A residual marked * did not reach the tolerance within the iteration limit (the best iterate is used).',
+      'A residual marked * did not reach the tolerance within the iteration limit (the best iterate is used).' +
+      (result.rows.some((r) => r.stepAtEdge) || result.sweep.some((p) => p.stepAtEdge) ? ` ${EDGE_NOTE}` : ''),
   ];
   if (result.sweep.length) {
     lines.push('', '## Accuracy against modification ratio', '');

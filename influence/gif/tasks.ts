@@ -46,7 +46,12 @@ export interface EditSettings {
   readonly tolerance?: number;
   /** Methods to run [all]. */
   readonly methods?: readonly EditMethod[];
-  /** Step lengths tried along each normalised edit, as multiples of ‖θ*‖ [0.005·1.5^k, k = 0…14]. */
+  /**
+   * Step lengths tried along each normalised edit, as multiples of ‖θ*‖ [0.005·1.5^k, k = 0…19,
+   * i.e. 0.005 to 11]. The grid must reach past every method's best step: GIF on a small selection
+   * spends much of its norm on cancelling the frozen parameters' effect and needs steps of several
+   * ‖θ*‖. A chosen step at either end of the grid is flagged (`stepAtEdge`).
+   */
   readonly stepGrid?: readonly number[];
   /** Seed of the Hessian batch and of the random parts of the selection [0]. */
   readonly seed?: number;
@@ -71,6 +76,8 @@ export interface SweepPoint {
   readonly seconds: number;
   /** The step search's share of `seconds`. */
   readonly searchSeconds: number;
+  /** The chosen step is the first or last of the grid: the best step may lie outside it. */
+  readonly stepAtEdge: boolean;
 }
 
 /** How the model is (re)trained: the recipe of θ*, reused for retraining. */
@@ -115,6 +122,8 @@ export interface MethodRow {
   /** The chosen step length ‖θ_edit − θ*‖ and the plain one ‖Δθ‖. */
   readonly step?: number;
   readonly plainStep?: number;
+  /** The chosen step is the first or last of the grid: the best step may lie outside it. */
+  readonly stepAtEdge?: boolean;
   /** Parameters changed (|J|, or all). */
   readonly parameters: number;
   /** ‖θ − θ_retrain‖ and ‖θ − θ_warm‖ at the chosen step. */
@@ -175,7 +184,7 @@ export interface TaskResult {
 }
 
 function defaults(s: EditSettings): TaskResult['settings'] {
-  const stepGrid = s.stepGrid ?? Array.from({ length: 15 }, (_, k) => 0.005 * 1.5 ** k);
+  const stepGrid = s.stepGrid ?? Array.from({ length: 20 }, (_, k) => 0.005 * 1.5 ** k);
   const out = {
     ratio: s.ratio ?? 0.05, selector: s.selector ?? 'gradient', threshold: s.threshold ?? 0.5,
     hessianSamples: s.hessianSamples ?? 1000, damping: s.damping ?? 0, richardsonIterations: s.richardsonIterations ?? 100,
@@ -318,16 +327,18 @@ function runTask(args: {
   let started = performance.now();
   const search = lineSearch(args.net, params, args.validation.inputs);
   const searchSetupSeconds = (performance.now() - started) / 1000;
-  const chooseStep = (delta: Float64Array): { length: number; seconds: number } => {
+  const chooseStep = (delta: Float64Array): { length: number; atEdge: boolean; seconds: number } => {
     started = performance.now();
     const line = search.along(delta);
-    let best = { length: s.stepGrid[0]! * thetaNorm, score: -Infinity };
-    for (const k of s.stepGrid) {
-      const length = k * thetaNorm;
-      const score = args.validation.metrics(line.predictions(length)).score;
-      if (score > best.score) best = { length, score };
-    }
-    return { length: best.length, seconds: searchSetupSeconds + (performance.now() - started) / 1000 };
+    let best = { index: 0, score: -Infinity };
+    s.stepGrid.forEach((k, index) => {
+      const score = args.validation.metrics(line.predictions(k * thetaNorm)).score;
+      if (score > best.score) best = { index, score };
+    });
+    return {
+      length: s.stepGrid[best.index]! * thetaNorm, atEdge: best.index === 0 || best.index === s.stepGrid.length - 1,
+      seconds: searchSetupSeconds + (performance.now() - started) / 1000,
+    };
   };
   for (const edit of edits) {
     deltas[edit.method] = edit.delta;
@@ -338,7 +349,7 @@ function runTask(args: {
     const usesSelection = SELECTION_METHODS.includes(edit.method);
     rows.push({
       method: edit.method, test: args.test(chosen), plain: args.test(along(theta, edit.delta, plainStep, params)),
-      step: best.length, plainStep, parameters: usesSelection ? args.selection.indices.length : theta.length,
+      step: best.length, plainStep, stepAtEdge: best.atEdge, parameters: usesSelection ? args.selection.indices.length : theta.length,
       distanceToRetrain: distance(chosenVec, thetaRetrain), distanceToWarm: distance(chosenVec, thetaWarm),
       hvps: edit.hvps, seconds: edit.wallMs / 1000 + (usesSelection ? overhead : args.gradientSeconds) + best.seconds, searchSeconds: best.seconds,
       residual: edit.diagnostics?.relativeResidual, converged: edit.diagnostics?.converged,
@@ -369,7 +380,7 @@ function runTask(args: {
         for (const [method, delta, hvps, ms] of edits) {
           const best = chooseStep(delta);
           sweep.push({
-            ratio, selector, method, parameters: J.length, hvps, seconds: ms / 1000 + best.seconds, searchSeconds: best.seconds,
+            ratio, selector, method, parameters: J.length, hvps, seconds: ms / 1000 + best.seconds, searchSeconds: best.seconds, stepAtEdge: best.atEdge,
             test: args.test(along(theta, delta, best.length, params)), plain: args.test(along(theta, delta, norm(delta), params)),
           });
         }
