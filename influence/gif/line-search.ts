@@ -1,25 +1,35 @@
 /**
- * Predictions along an edit's line θ* + t·d/‖d‖ for many step lengths t, for the step search of
- * SPEC §5. A search evaluates the whole validation split once per step length. With a fresh
- * forward pass each time, the search cost more than a fast GIF solve.
+ * Predictions along an edit's line θ* + t·u (u = d/‖d‖) for many step lengths t, for the step
+ * search of SPEC §5. A search evaluates the whole validation split once per step length. With a
+ * fresh forward pass each time, the search cost more than a fast GIF solve.
  *
- * Two exact shortcuts, both about the first parametric layer (Linear or Conv2d):
+ * Along the line, each layer's output is θ*'s output (computed once per search) plus a change.
+ * The change is followed from layer to layer in the cheapest form that is exact:
  *
- * 1. It is affine in its parameters, so along the line its output is
- *        layer_{W + tD, b + t·d_b}(x) = (W x + b) + t·(D x + d_b) = A + t·B.
- *    A is θ*'s output of that layer, the same for every edit and computed once. B is computed
- *    once per edit. Each step length then costs only the layers after it.
- * 2. An edit on a selection J moves few of its units: rows of W and entries of b. B is zero on
- *    every other unit. The layers right after it that act on each unit separately (activations,
- *    pooling) then change only on the moved units. So only those units are recomputed, and
- *    θ*'s values are kept for the rest, up to the next layer that mixes units.
+ * - **none**: the output is θ*'s;
+ * - **units**: it differs only on some units (axis 1: neurons or channels). An edit on a
+ *   selection moves few units of each layer. Layers that act on each unit separately
+ *   (activations, pooling) keep the change on those units, and Flatten turns a channel into a
+ *   block of features;
+ * - **dense**: it differs anywhere, and the layer runs in full.
  *
- * For the default MLP the first layer holds 99% of the forward pass's work. The results equal a
- * fresh forward pass up to rounding, which test/gif/line-search.test.ts checks.
+ * A Linear or Conv2d layer is affine in its parameters and linear in its input. With input
+ * x* + Δ, where Δ is nonzero on input units S:
+ *
+ *     layer_{W + tD, b + t·d_b}(x* + Δ) = layer_{W,b}(x*) + t·layer_{D,d_b}(x*) + (W + tD)[:, S]·Δ_S
+ *
+ * - The first term is θ*'s output.
+ * - The second is computed once per edit, and only on the output units D moves.
+ * - The third costs |S|/in of the layer.
+ *
+ * On the MLP each step length costs a few small products. On the small CNN the second
+ * convolution sees its input change on one or two of its eight channels.
+ *
+ * The results equal a fresh forward pass up to rounding, which test/gif/line-search.test.ts checks.
  */
-import { add, fromVector, mul, tensor, toVector, type Tensor, type TypedArray } from '../../engine/index.js';
+import { add, fromVector, mul, reshape, sub, tensor, toVector, type Tensor, type TypedArray } from '../../engine/index.js';
 import { ShapeError, ValueError } from '../../engine/errors.js';
-import { argmaxRows, layerFromSpec, type Layer, type Params, type Sequential, type WeightBias } from '../../nn/index.js';
+import { argmaxRows, layerFromSpec, type Layer, type LayerSlot, type Params, type Sequential, type WeightBias } from '../../nn/index.js';
 import { norm } from './vectors.js';
 
 /** The network's outputs and predictions at θ* + length·d/‖d‖, for every input, as functions of the length. */
@@ -38,56 +48,80 @@ export interface LineSearch {
 /** Layers whose output on unit (channel) u depends only on their input's unit u. */
 const PER_UNIT = new Set(['tanh', 'relu', 'sigmoid', 'softplus', 'maxpool2d', 'avgpool2d']);
 
-/** A row-major array [N, U, ...] and its shape, read once. */
-interface Values { readonly data: TypedArray; readonly shape: readonly number[] }
+/** How a layer's activations along the line differ from θ*'s (see the file comment). */
+type Change =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'units'; readonly units: Int32Array; readonly values: Tensor }
+  | { readonly kind: 'dense'; readonly values: Tensor };
+
+/** A change's shape without its values: what `along` plans each layer's step from. */
+type Support = { readonly kind: 'none' } | { readonly kind: 'units'; readonly units: Int32Array } | { readonly kind: 'dense' };
+
+/** One layer's step along the line, for input k at length t. */
+type Stage = (change: Change, t: number, k: number) => Change;
+
+const NONE: Change = { kind: 'none' };
 
 const dtypeOf = (data: TypedArray): 'float32' | 'float64' => (data instanceof Float32Array ? 'float32' : 'float64');
 
-/** The entries of axis 1 listed in `units`: [N, U, ...] → [N, |units|, ...], as a tensor. */
-function takeUnits(v: Values, units: Int32Array): Tensor {
-  const [n, u] = v.shape as [number, number];
-  const inner = v.data.length / (n * u);
-  const out = dtypeOf(v.data) === 'float32' ? new Float32Array(n * units.length * inner) : new Float64Array(n * units.length * inner);
+/** The entries of axis 1 listed in `units`: [A, U, ...] → [A, |units|, ...]. */
+function takeUnits(data: TypedArray, shape: readonly number[], units: Int32Array): Tensor {
+  const [n, u] = shape as [number, number];
+  const inner = data.length / (n * u);
+  const out = dtypeOf(data) === 'float32' ? new Float32Array(n * units.length * inner) : new Float64Array(n * units.length * inner);
   for (let i = 0; i < n; i++) {
     for (let k = 0; k < units.length; k++) {
-      const from = (i * u + units[k]!) * inner;
-      out.set(v.data.subarray(from, from + inner), (i * units.length + k) * inner);
+      const from = (i * u + units[k]!) * inner, to = (i * units.length + k) * inner;
+      if (inner === 1) out[to] = data[from]!; // a plain copy: subarray views cost more than one number
+      else out.set(data.subarray(from, from + inner), to);
     }
   }
-  return tensor(out, [n, units.length, ...v.shape.slice(2)], dtypeOf(v.data));
+  return tensor(out, [n, units.length, ...shape.slice(2)], dtypeOf(data));
 }
 
-/** A copy of `base` with axis-1 entries `units` replaced by `part` ([N, |units|, ...]). */
-function putUnits(base: Values, units: Int32Array, part: TypedArray): Tensor {
-  const [n, u] = base.shape as [number, number];
-  const inner = base.data.length / (n * u);
-  const out = base.data.slice();
+/** A copy of `base` ([A, U, ...]) with axis-1 entries `units` replaced by `part` ([A, |units|, ...]). */
+function putUnits(base: TypedArray, shape: readonly number[], units: Int32Array, part: TypedArray): Tensor {
+  const [n, u] = shape as [number, number];
+  const inner = base.length / (n * u);
+  const out = base.slice();
   for (let i = 0; i < n; i++) {
     for (let k = 0; k < units.length; k++) {
-      const from = (i * units.length + k) * inner;
-      out.set(part.subarray(from, from + inner), (i * u + units[k]!) * inner);
+      const from = (i * units.length + k) * inner, to = (i * u + units[k]!) * inner;
+      if (inner === 1) out[to] = part[from]!;
+      else out.set(part.subarray(from, from + inner), to);
     }
   }
-  return tensor(out, base.shape, dtypeOf(base.data));
+  return tensor(out, shape, dtypeOf(base));
 }
 
-/** The same Linear/Conv2d layer cut down to the output units `units`, with its parameters. */
-function unitSlice(layer: Layer, p: WeightBias, units: Int32Array): { layer: Layer; params: WeightBias } {
+/** Rows `units` of a weight [out, ...] or bias [out]: the layer's parameters for those output units. */
+function rowsOf(t: Tensor, units: Int32Array): Tensor {
+  const taken = takeUnits(t.toArray(), [1, ...t.shape], units);
+  return reshape(taken, [units.length, ...t.shape.slice(1)]);
+}
+
+/** Units of a Linear/Conv2d block whose weight row (filter) or bias entry is nonzero in `v`. */
+function movedUnits(v: Float64Array, slot: LayerSlot): Int32Array {
+  const out: number[] = [];
+  for (let u = 0; u < slot.units; u++) {
+    let moved = v[slot.biasOffset + u] !== 0;
+    for (let j = slot.weightOffset + u * slot.fanIn, end = j + slot.fanIn; !moved && j < end; j++) moved = v[j] !== 0;
+    if (moved) out.push(u);
+  }
+  return Int32Array.from(out);
+}
+
+/** The same Linear/Conv2d layer with other numbers of input or output units. */
+function resized(layer: Layer, inputs: number, outputs: number): Layer {
   const spec = layer.spec;
-  if (spec.type !== 'linear' && spec.type !== 'conv2d') throw new ValueError(`lineSearch: layer '${spec.type}' has no units to slice`);
-  const sliced = layerFromSpec(spec.type === 'linear' ? { ...spec, outFeatures: units.length } : { ...spec, outChannels: units.length });
-  // a weight [out, ...] is a one-sample array [1, out, ...] whose units are its rows
-  const rows = (t: Tensor): Tensor => {
-    const taken = takeUnits({ data: t.toArray(), shape: [1, ...t.shape] }, units);
-    return tensor(taken.toArray(), [units.length, ...t.shape.slice(1)], t.dtype);
-  };
-  return { layer: sliced, params: { weight: rows(p.weight), bias: rows(p.bias) } };
+  if (spec.type === 'linear') return layerFromSpec({ ...spec, inFeatures: inputs, outFeatures: outputs });
+  if (spec.type === 'conv2d') return layerFromSpec({ ...spec, inChannels: inputs, outChannels: outputs });
+  throw new ValueError(`lineSearch: layer '${spec.type}' has no units`);
 }
 
 /**
  * Prepares step searches on `inputs` (e.g. the validation images, and their triggered copies)
- * at θ* = `params`. The layers before the first parametric one, that layer's output at θ*, and
- * the per-unit layers after it are computed here, once.
+ * at θ* = `params`: θ*'s activations at every layer are computed here, once.
  * @example
  * const search = lineSearch(net, params, [validation.x]);
  * const line = search.along(edit.delta);
@@ -95,85 +129,113 @@ function unitSlice(layer: Layer, p: WeightBias, units: Int32Array): { layer: Lay
  */
 export function lineSearch(net: Sequential, params: Params, inputs: readonly Tensor[]): LineSearch {
   net.checkParams(params);
-  const slot = net.parameterLayout()[0];
-  if (slot === undefined) throw new ValueError('lineSearch: the network has no Linear or Conv2d layer to edit');
-  const first = slot.layer;
   const layers = net.layers;
-  let mixing = first + 1; // the first layer after `first` that mixes units
-  while (mixing < layers.length && PER_UNIT.has(layers[mixing]!.spec.type)) mixing++;
+  const slots = new Map(net.parameterLayout().map((s) => [s.layer, s]));
+  if (slots.size === 0) throw new ValueError('lineSearch: the network has no Linear or Conv2d layer to edit');
+  const firstSlot = net.parameterLayout()[0]!;
   const theta = toVector(params);
-  const run = (h: Tensor, from: number, to: number, p: Params): Tensor => {
-    for (let i = from; i < to; i++) h = layers[i]!.apply(p[i]!, h);
-    return h;
-  };
-  // parameter-free layers before `first` (e.g. Flatten) do not move along the line
-  const before = inputs.map((x) => run(x, 0, first, params));
-  const atTheta = before.map((h) => layers[first]!.apply(params[first]!, h));
-  const perUnitAtTheta: Values[] = atTheta.map((a) => {
-    const r = run(a, first + 1, mixing, params);
-    return { data: r.toArray(), shape: r.shape };
+  // θ*'s activations: acts[k][i] is the input of layer i for input k (i = layers.length: the output)
+  const acts = inputs.map((x) => {
+    const out = [x];
+    layers.forEach((layer, i) => out.push(layer.apply(params[i]!, out[i]!)));
+    return out;
   });
-  let firstValues: Values[] | null = null; // A as arrays, read on the first sparse edit
-  // θ's entries of layers after `first`: rebuilding only those trees per step is cheap
-  const restOffset = slot.offset + slot.size;
-  const restLike = params.slice(first + 1);
+  const arrays = new Map<Tensor, TypedArray>(); // acts read back to host arrays, on first use
+  const valuesOf = (t: Tensor): TypedArray => {
+    let a = arrays.get(t);
+    if (a === undefined) arrays.set(t, (a = t.toArray()));
+    return a;
+  };
+  const materialize = (c: Change, i: number, k: number): Tensor => {
+    const base = acts[k]![i]!;
+    if (c.kind === 'none') return base;
+    if (c.kind === 'dense') return c.values;
+    return putUnits(valuesOf(base), base.shape, c.units, c.values.toArray());
+  };
+
+  /** The stage of Linear/Conv2d layer i whose input change has support `input`; returns its output support. */
+  const parametric = (i: number, slot: LayerSlot, input: Support, direction: WeightBias, moved: Int32Array): [Stage, Support] => {
+    const layer = layers[i]!;
+    const at = params[i] as WeightBias;
+    if (input.kind === 'dense' || (input.kind === 'units' && 2 * input.units.length > (acts[0]![i]!.shape[1] ?? 0))) {
+      // the input changed almost everywhere: run the layer in full at θ* + t·u
+      const stage: Stage = (c, t, k) => ({
+        kind: 'dense',
+        values: layer.apply({ weight: add(at.weight, mul(direction.weight, t)), bias: add(at.bias, mul(direction.bias, t)) }, materialize(c, i, k)),
+      });
+      return [stage, { kind: 'dense' }];
+    }
+    // t·layer_{D,d_b}(x*), on the output units D moves
+    const movedLayer = moved.length === 0 ? null : resized(layer, slot.weightShape[1]!, moved.length);
+    const slope = movedLayer === null ? [] : acts.map((a) => movedLayer.apply({ weight: rowsOf(direction.weight, moved), bias: rowsOf(direction.bias, moved) }, a[i]!));
+    // the same, zero on the units D leaves alone, shaped like the layer's output
+    const slopeOnAllUnits = (): Tensor[] => acts.map((a, k) => putUnits(valuesOf(a[i + 1]!).slice().fill(0), a[i + 1]!.shape, moved, slope[k]!.toArray()));
+    if (input.kind === 'none') {
+      if (moved.length === 0) return [(c) => c, { kind: 'none' }];
+      if (2 * moved.length > slot.units) {
+        // most units move (a dense edit): θ*'s output + t·layer_{D,d_b}(x*) on all of them
+        const full = slopeOnAllUnits();
+        const stage: Stage = (_c, t, k) => ({ kind: 'dense', values: add(acts[k]![i + 1]!, mul(full[k]!, t)) });
+        return [stage, { kind: 'dense' }];
+      }
+      const baseMoved = acts.map((a) => takeUnits(valuesOf(a[i + 1]!), a[i + 1]!.shape, moved));
+      const stage: Stage = (_c, t, k) => ({ kind: 'units', units: moved, values: add(baseMoved[k]!, mul(slope[k]!, t)) });
+      return [stage, { kind: 'units', units: moved }];
+    }
+    // the input changed on units S: add (W + tD)[:, S]·Δ_S, a layer with |S| inputs and no bias
+    const S = input.units;
+    const atS = takeUnits(at.weight.toArray(), at.weight.shape, S);
+    const directionS = takeUnits(direction.weight.toArray(), direction.weight.shape, S);
+    const narrow = resized(layer, S.length, slot.units);
+    const noBias = tensor(new Float64Array(slot.units), [slot.units], at.bias.dtype);
+    const baseS = acts.map((a) => takeUnits(valuesOf(a[i]!), a[i]!.shape, S));
+    const slopeFull = movedLayer === null ? [] : slopeOnAllUnits();
+    const stage: Stage = (c, t, k) => {
+      if (c.kind !== 'units') throw new ValueError('lineSearch: internal error, the planned change was not on units');
+      const inputChange = sub(c.values, baseS[k]!);
+      let out = add(acts[k]![i + 1]!, narrow.apply({ weight: add(atS, mul(directionS, t)), bias: noBias }, inputChange));
+      if (movedLayer !== null) out = add(out, mul(slopeFull[k]!, t));
+      return { kind: 'dense', values: out };
+    };
+    return [stage, { kind: 'dense' }];
+  };
 
   return {
     along(direction) {
       if (direction.length !== theta.length) throw new ShapeError(`lineSearch: the direction has ${direction.length} entries, θ* ${theta.length}`);
       const size = norm(direction);
       const unit = size === 0 ? new Float64Array(theta.length) : direction.map((v) => v / size);
-      const restAt = (length: number): Params => {
-        const v = new Float64Array(theta.length - restOffset);
-        for (let i = 0; i < v.length; i++) v[i] = theta[restOffset + i]! + length * unit[restOffset + i]!;
-        return [...params.slice(0, first + 1), ...fromVector(v, restLike)];
-      };
-      const moved = movedUnits(unit, slot.weightOffset, slot.biasOffset, slot.units, slot.fanIn);
-      const unitFirst = fromVector(unit, params)[first]! as WeightBias;
-      const check = (length: number): void => {
+      const unitTree = fromVector(unit, params);
+      // plan: each layer's stage, from the support of the change entering it
+      const stages: Stage[] = [];
+      let support: Support = { kind: 'none' };
+      layers.forEach((layer, i) => {
+        const slot = slots.get(i);
+        const type = layer.spec.type;
+        if (slot !== undefined) {
+          const [stage, out] = parametric(i, slot, support, unitTree[i] as WeightBias, movedUnits(unit, slot));
+          stages.push(stage);
+          support = out;
+        } else if (PER_UNIT.has(type) || support.kind === 'none') {
+          stages.push((c) => (c.kind === 'none' ? c : { ...c, values: layer.apply({}, c.values) }));
+        } else if (type === 'flatten' && support.kind === 'units') {
+          // channel c of [N, C, ...] becomes features c·inner … c·inner + inner − 1
+          const inner = acts[0]![i]!.shape.slice(2).reduce((a, b) => a * b, 1);
+          const from = support.units;
+          const units = Int32Array.from({ length: from.length * inner }, (_, j) => from[Math.floor(j / inner)]! * inner + (j % inner));
+          stages.push((c, _t, k) => (c.kind === 'units' ? { kind: 'units', units, values: reshape(c.values, [acts[k]![i]!.shape[0]!, units.length]) } : c));
+          support = { kind: 'units', units };
+        } else {
+          // any other layer mixes units: the change becomes dense
+          stages.push((c, _t, k) => (c.kind === 'none' ? c : { kind: 'dense', values: layer.apply(params[i]!, materialize(c, i, k)) }));
+          support = { kind: 'dense' };
+        }
+      });
+      const outputs = (length: number): Tensor[] => {
         if (!Number.isFinite(length)) throw new ValueError(`lineSearch: step length must be finite, got ${length}`);
+        return acts.map((_, k) => materialize(stages.reduce((c, stage) => stage(c, length, k), NONE), layers.length, k));
       };
-
-      let outputs: (length: number) => Tensor[];
-      if (mixing === first + 1 || 2 * moved.length > slot.units) {
-        // dense: A + t·B through every later layer
-        const slope = before.map((h) => layers[first]!.apply(unitFirst, h));
-        outputs = (length) => {
-          check(length);
-          const p = restAt(length);
-          return atTheta.map((a, k) => run(add(a, mul(slope[k]!, length)), first + 1, layers.length, p));
-        };
-      } else {
-        // sparse: only the moved units pass through the per-unit layers; θ*'s values elsewhere
-        firstValues ??= atTheta.map((a) => ({ data: a.toArray(), shape: a.shape }));
-        const values = firstValues;
-        const sliced = moved.length === 0 ? null : unitSlice(layers[first]!, unitFirst, moved);
-        const slope = sliced === null ? [] : before.map((h) => sliced.layer.apply(sliced.params, h));
-        const aMoved = sliced === null ? [] : values.map((v) => takeUnits(v, moved));
-        outputs = (length) => {
-          check(length);
-          const p = restAt(length);
-          return perUnitAtTheta.map((base, k) => {
-            const h = sliced === null
-              ? tensor(base.data, base.shape, dtypeOf(base.data))
-              : putUnits(base, moved, run(add(aMoved[k]!, mul(slope[k]!, length)), first + 1, mixing, p).toArray());
-            return run(h, mixing, layers.length, p);
-          });
-        };
-      }
-      return { outputs, predictions: (length) => outputs(length).map(argmaxRows), movedUnits: moved.length };
+      return { outputs, predictions: (length) => outputs(length).map(argmaxRows), movedUnits: movedUnits(unit, firstSlot).length };
     },
   };
 }
-
-/** Units of a Linear/Conv2d block whose weight row (filter) or bias entry is nonzero in `v`. */
-function movedUnits(v: Float64Array, weightOffset: number, biasOffset: number, units: number, fanIn: number): Int32Array {
-  const out: number[] = [];
-  for (let u = 0; u < units; u++) {
-    let moved = v[biasOffset + u] !== 0;
-    for (let j = weightOffset + u * fanIn, end = j + fanIn; !moved && j < end; j++) moved = v[j] !== 0;
-    if (moved) out.push(u);
-  }
-  return Int32Array.from(out);
-}
-

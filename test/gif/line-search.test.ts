@@ -1,7 +1,7 @@
 /** The step search's line evaluation against a fresh forward pass at each point of the line. */
 import { describe, expect, it } from 'vitest';
 import { Rng, fromVector, toVector } from '../../engine/index.js';
-import { Flatten, Linear, Sequential, Tanh, mlp, predict, smallCnn, type Params } from '../../nn/index.js';
+import { Conv2d, Flatten, Linear, ReLU, Sequential, Tanh, mlp, predict, smallCnn, type Params } from '../../nn/index.js';
 import { lineSearch } from '../../influence/gif/line-search.js';
 import { relativeMaxError } from './dense.js';
 
@@ -17,6 +17,7 @@ describe('lineSearch', () => {
     ['ReLU MLP with three layers', () => mlp([12, 9, 6, 4], 'relu'), [5, 12]],
     ['CNN (conv first, then pooling)', () => smallCnn(3), [5, 1, 28, 28]],
     ['parameter-free layer first (Flatten, then Linear)', () => new Sequential([new Flatten(), new Linear(12, 5), new Tanh(), new Linear(5, 3)]), [6, 3, 4]],
+    ['a changed channel through Flatten into a Linear', () => new Sequential([new Conv2d(2, 6, 3), new ReLU(), new Flatten(), new Linear(6 * 16, 3)]), [4, 2, 6, 6]],
   ];
   it.each(cases)('%s: outputs and predictions at every step equal a fresh forward pass, for dense and selection-like edits', (_name, make, shape) => {
     const rng = new Rng(4);
