@@ -322,8 +322,8 @@ function runTask(args: {
   // the scoring pass also yields the target gradient, so every method pays for it once
   const overhead = Math.max(args.selectionSeconds, args.gradientSeconds);
   // the step search is part of what the chosen-step metrics cost: timed, and counted in `seconds`
-  // θ*'s share of the search (its first-layer output on the validation inputs) is computed once
-  // here and charged to every edit, since an edit run alone would pay it too
+  // θ*'s share of the search (its activations on the validation inputs, line-search.ts) is
+  // computed once here and charged to every edit, since an edit run alone would pay it too
   let started = performance.now();
   const search = lineSearch(args.net, params, args.validation.inputs);
   const searchSetupSeconds = (performance.now() - started) / 1000;
