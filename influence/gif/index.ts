@@ -15,6 +15,7 @@ export {
   type Selection, type LayerSelection, type SelectableLayer, type SelectionOrder,
 } from './selection.js';
 export { unitScores, type UnitScores } from './scores.js';
+export { lineSearch, type LineSearch, type Line } from './line-search.js';
 export {
   removeClass, correctBackdoor, removalGradient, chooseParameters, selectFromScores,
   type ClassRemovalSetup, type BackdoorSetup, type GroundTruth, type EditSettings, type Recipe, type Selector, type TaskProgress,
