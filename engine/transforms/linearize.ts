@@ -20,6 +20,7 @@ import type { TypedArray } from '../dtype.js';
 import { bind, Trace, Tracer, withTrace, type Primitive } from '../trace.js';
 import { flattenTree, type Tree } from '../tree.js';
 import { jvp } from './jvp.js';
+import { keep } from '../backends/gpu/scope.js';
 
 /** One recorded tangent op: `vars[out] = prim(args…)`, an argument a variable index or a constant. */
 interface Equation {
@@ -78,8 +79,8 @@ function liveEquations(equations: readonly Equation[], outputs: readonly number[
  * at θ* is `linearize(grad(loss), θ*)`, then every solver iteration is one `jvpAt(v)`.
  *
  * The linear function keeps the primal intermediates its tangent ops need (for a network: the
- * activations of the batch). On the gpu backend, call `linearize` outside `tidy`, since those
- * intermediates must outlive it.
+ * activations of the batch), exempt from any gpu `tidy` scope it was made in, until the
+ * function itself is garbage-collected.
  * @example
  * const [value, hvpAt] = linearize(grad((x: Tensor) => sum(pow(x, 3))), tensor([1, 2]));
  * hvpAt(tensor([1, 0])); // [6, 0]
@@ -101,6 +102,9 @@ export function linearize<T extends Tree, R extends Tree>(f: (x: T) => R, primal
     // the closure keeps only what replays need: not the trace, its dead equations or the examples
     const variableCount = trace.variables;
     const inputIds = inputs.map((x) => x.id);
+    // The program's constants outlive this call: a gpu `tidy` around it must not release them
+    // (a no-op for host tensors). They are freed with the linear map, by the garbage collector.
+    keep([...program.flatMap((eq) => eq.args.filter((a): a is Tensor => typeof a !== 'number')), ...results.filter((r): r is Tensor => typeof r !== 'number')]);
     const placeholder = scalar(0);
     const rebuild = flattenTree(out.unflatten(out.leaves.map(() => placeholder))).unflatten;
 

@@ -3,7 +3,7 @@
  * loop of HVPs (the benchmark runs 10,000; this test runs a few hundred on a small model).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { add, findBackend, grad, hvp, matmul, mul, setBackend, sum, tanh, tensor, type Tensor } from '../../engine/index.js';
+import { add, findBackend, grad, hvp, linearize, matmul, mul, setBackend, sum, tanh, tensor, type Tensor } from '../../engine/index.js';
 import { keep, tidy, type GpuBackend } from '../../engine/backends/gpu/index.js';
 import { gpuBackendName, modesUnderTest, reportModes } from './modes.js';
 
@@ -57,6 +57,24 @@ describe.each(modesUnderTest)('gpu.js %s memory', (mode) => {
     expect(Array.from(inner.toArray())).toEqual([4, 6]);
     expect(() => tidy(() => { mul(result, 2); throw new Error('boom'); })).toThrow('boom');
     expect(live()).toBe(before + 3);
+  });
+
+  it('a linearization made inside tidy keeps the textures its replays read', () => {
+    setBackend(name);
+    const w = tensor(new Float32Array([0.1, -0.2, 0.3, 0.4, -0.5, 0.6]), [3, 2]);
+    const x = tensor(new Float32Array([1, 2, 3, -1, 0.5, 0.25]), [2, 3]);
+    const loss = (p: Tensor) => sum(tanh(matmul(x, p)));
+    const u = tensor(new Float32Array([1, 0, 0, 1, 1, 1]), [3, 2]);
+    const expected = Array.from(tidy(() => hvp(loss, w, u)).toArray());
+    // the linear map outlives the scope that built it (as a Hessian operator's cache does)
+    const hvpAt = tidy(() => linearize(grad(loss), w)[1]);
+    const base = live();
+    for (let i = 0; i < 20; i++) {
+      const hv = tidy(() => hvpAt(u));
+      Array.from(hv.toArray()).forEach((h, j) => expect(h).toBeCloseTo(expected[j]!, 4));
+      (hv as { dispose?: () => void }).dispose?.();
+    }
+    expect(live()).toBe(base);
   });
 
   it('tidy inside a differentiated function keeps what the backward pass needs', () => {
