@@ -14,7 +14,7 @@
  *   data (GGN products count the same), one `applyBatch` is one HVP on one mini-batch.
  */
 import {
-  NonFiniteError, ShapeError, ValueError, flattenTree, fromVector, grad, linearize, toVector, treeSize, vjp,
+  NonFiniteError, ShapeError, ValueError, flattenTree, fromVector, grad, linearize, toVector, treeSize, vjp, zerosLike,
   type Tensor, type Tree,
 } from '../engine/index.js';
 import type { StochasticOperator } from './operator.js';
@@ -121,7 +121,7 @@ export function hessianOperator<P extends Tree, B>(
   // One linear map v ↦ H_k v per batch, built on first use: `linearize` runs the batch's primal
   // forward and backward once and keeps what the tangent half needs, so every later product
   // replays only that half (about one gradient's work instead of two). GGN: J v by a linearized
-  // jvp, H_out by a linearized gradient of the loss in the output, Jᵀ by one reused pullback.
+  // jvp, H_out by a linearized gradient of the loss in the output, Jᵀ by a linearized pullback.
   const cache = options.cache ?? true;
   const linearized = new Map<number, (vt: P) => P>();
   const productMap = (batch: B): ((vt: P) => P) => {
@@ -129,8 +129,10 @@ export function hessianOperator<P extends Tree, B>(
     const output = (p: P): Tensor => objective.output!(p, batch);
     const [out, jacobianTimes] = linearize(output, params);
     const [, outputHessianTimes] = linearize(grad((o: Tensor) => objective.lossOfOutput!(o, batch)), out);
-    const [, pullback] = vjp(output, params);
-    return (vt) => pullback(outputHessianTimes(jacobianTimes(vt)));
+    // Jᵀ: the pullback is linear in its cotangent; linearizing it at 0 records the backward pass
+    // once, with its activations kept (also out of any gpu tidy scope the first product runs in)
+    const [, transposeTimes] = linearize<Tensor, P>(vjp(output, params)[1], zerosLike(out));
+    return (vt) => transposeTimes(outputHessianTimes(jacobianTimes(vt)));
   };
   const batchProduct = (v: Float64Array, k: number): Float64Array => {
     let map = linearized.get(k);

@@ -6,6 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { add, findBackend, grad, hvp, linearize, matmul, mul, setBackend, sum, tanh, tensor, type Tensor } from '../../engine/index.js';
 import { keep, tidy, type GpuBackend } from '../../engine/backends/gpu/index.js';
 import { gpuBackendName, modesUnderTest, reportModes } from './modes.js';
+import { hessianOperator } from '../../influence/hessian.js';
+import { crossEntropy } from '../../nn/index.js';
 
 reportModes('memory.test.ts');
 
@@ -75,6 +77,28 @@ describe.each(modesUnderTest)('gpu.js %s memory', (mode) => {
       (hv as { dispose?: () => void }).dispose?.();
     }
     expect(live()).toBe(base);
+  });
+
+  it('a Hessian or Gauss-Newton operator whose first product ran inside tidy keeps working', () => {
+    setBackend(name);
+    const x = tensor(new Float32Array([1, 2, 3, -1, 0.5, 0.25, 0, 1, -2]), [3, 3]);
+    const labels = Int32Array.of(0, 1, 1);
+    const params = { w: tensor(new Float32Array([0.1, -0.2, 0.3, 0.4, -0.5, 0.6]), [3, 2]) };
+    const objective = {
+      loss: (p: typeof params) => crossEntropy(tanh(matmul(x, p.w)), labels),
+      output: (p: typeof params) => tanh(matmul(x, p.w)),
+      lossOfOutput: (o: Tensor) => crossEntropy(o, labels),
+      weightDecay: 0.01,
+    };
+    const v = Float64Array.of(1, 0, -1, 0.5, 2, 0.25);
+    for (const gaussNewton of [false, true]) {
+      const uncached = hessianOperator(objective, params, [null], { gaussNewton, cache: false }).apply(v);
+      const H = hessianOperator(objective, params, [null], { gaussNewton });
+      for (let i = 0; i < 5; i++) {
+        const hv = tidy(() => H.apply(v));
+        Array.from(hv).forEach((h, j) => expect(h, `${gaussNewton ? 'GGN' : 'Hessian'} product ${i}`).toBeCloseTo(uncached[j]!, 4));
+      }
+    }
   });
 
   it('tidy inside a differentiated function keeps what the backward pass needs', () => {
