@@ -1,5 +1,19 @@
-/** Parsing of numeric command-line flags, shared by every subcommand so they all fail alike. */
+/** Parsing of command-line flags, shared by every subcommand so they all fail alike. */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from './command.js';
+
+/**
+ * node:util's `parseArgs`, with a malformed command line (an unknown flag, a missing value, a
+ * stray positional) reported as a UsageError, which prints the command's usage and exits 2.
+ * @example const { values } = parseFlags({ args: [...args], strict: true, options: { epochs: { type: 'string' } } });
+ */
+export function parseFlags<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
 
 /**
  * The number a flag holds: `fallback` when the flag is absent, else its value when it is a

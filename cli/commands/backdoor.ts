@@ -1,11 +1,10 @@
 /** `gift backdoor`: plant a trigger backdoor in 10% of the training digits, then undo it with GIF and every baseline. */
-import { parseArgs } from 'node:util';
 import {
   consoleProgress, defaultModelPath, mnistSplits, networkOf, poisonedSplits, testAccuracy, trainOrLoad,
 } from '../../influence/gif/experiment.js';
 import { correctBackdoor } from '../../influence/gif/tasks.js';
-import { UsageError, type Command } from '../command.js';
-import { numberFlag } from '../flags.js';
+import type { Command } from '../command.js';
+import { numberFlag, parseFlags } from '../flags.js';
 import { finishTask, parseTaskOptions, taskOptions, taskOptionsHelp, type TaskCli } from './remove-class.js';
 
 const usage = `usage: gift backdoor [options]
@@ -29,12 +28,7 @@ export const backdoorCommand: Command = {
   summary: 'plant a trigger backdoor, then remove it with GIF and every baseline, compared with retraining',
   usage,
   async run(args) {
-    let parsed;
-    try {
-      parsed = parseArgs({ args: [...args], strict: true, allowPositionals: false, options: { ...taskOptions, fraction: { type: 'string' } } });
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
+    const parsed = parseFlags({ args: [...args], strict: true, allowPositionals: false, options: { ...taskOptions, fraction: { type: 'string' } } });
     const fraction = numberFlag('fraction', parsed.values.fraction, 0.1, (v) => v > 0 && v < 1, 'in (0, 1)');
     return runBackdoor(parseTaskOptions(parsed.values), fraction);
   },

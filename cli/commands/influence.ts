@@ -3,7 +3,6 @@
  * embedded MNIST, written to a self-contained HTML page and printed as indices and scores.
  */
 import { writeFileSync, renameSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { loadModel, type Params } from '../../nn/index.js';
 import { influencePage } from '../../influence/images.js';
@@ -13,7 +12,7 @@ import { indexable } from '../../influence/models.js';
 import { saveResults } from '../../influence/results.js';
 import type { SolverSpec } from '../../influence/solvers.js';
 import { UsageError, type Command } from '../command.js';
-import { numberFlag } from '../flags.js';
+import { numberFlag, parseFlags } from '../flags.js';
 
 const usage = `gift influence [options]
 
@@ -81,23 +80,18 @@ export const influenceCommand: Command = {
   summary: 'show the training images that most helped and hurt one MNIST test prediction',
   usage,
   async run(args) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: [...args],
-        options: {
-          test: { type: 'string' }, model: { type: 'string' }, 'train-size': { type: 'string' },
-          'weight-decay': { type: 'string' }, solver: { type: 'string' }, damping: { type: 'string' },
-          'gauss-newton': { type: 'boolean' }, 'exact-hessian': { type: 'boolean' }, top: { type: 'string' },
-          load: { type: 'string' }, epochs: { type: 'string' }, seed: { type: 'string' },
-          out: { type: 'string' }, json: { type: 'string' }, quiet: { type: 'boolean' },
-        },
-        strict: true,
-        allowPositionals: false,
-      });
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
+    const parsed = parseFlags({
+      args: [...args],
+      options: {
+        test: { type: 'string' }, model: { type: 'string' }, 'train-size': { type: 'string' },
+        'weight-decay': { type: 'string' }, solver: { type: 'string' }, damping: { type: 'string' },
+        'gauss-newton': { type: 'boolean' }, 'exact-hessian': { type: 'boolean' }, top: { type: 'string' },
+        load: { type: 'string' }, epochs: { type: 'string' }, seed: { type: 'string' },
+        out: { type: 'string' }, json: { type: 'string' }, quiet: { type: 'boolean' },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
     const v = parsed.values;
     const testIndex = intFlag('test', v.test, 0, 0, 1999);
     const kind = (v.model ?? 'logreg') as MnistModelKind;

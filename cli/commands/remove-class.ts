@@ -1,5 +1,4 @@
 /** `gift remove-class <c>`: remove a digit class from a trained model with GIF and every baseline, against retraining. */
-import { parseArgs } from 'node:util';
 import { EDIT_METHODS, type EditMethod } from '../../influence/gif/edits.js';
 import {
   DEFAULT_RECIPE, consoleProgress, defaultModelPath, mnistSplits, networkOf, testAccuracy, trainOrLoad, type ModelKind,
@@ -7,7 +6,7 @@ import {
 import { formatTable, writeReport } from '../../influence/gif/report.js';
 import { removeClass, type EditSettings, type Recipe, type Selector, type TaskResult } from '../../influence/gif/tasks.js';
 import { UsageError, type Command } from '../command.js';
-import { numberFlag, positiveInt } from '../flags.js';
+import { numberFlag, positiveInt, parseFlags } from '../flags.js';
 
 /** Options shared by the GIF task commands, with their help text. */
 export const taskOptionsHelp = `  --model mlp|cnn          network (default mlp: 784-128-10 tanh; cnn is much slower)
@@ -116,12 +115,7 @@ export const removeClassCommand: Command = {
   summary: 'remove a digit class with GIF and every baseline, compared with retraining',
   usage,
   async run(args) {
-    let parsed;
-    try {
-      parsed = parseArgs({ args: [...args], strict: true, allowPositionals: true, options: taskOptions });
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
+    const parsed = parseFlags({ args: [...args], strict: true, allowPositionals: true, options: taskOptions });
     if (parsed.positionals.length > 1) throw new UsageError(`expected one class (0-9), got ${parsed.positionals.join(' ')}`);
     const c = Number(parsed.positionals[0] ?? 3);
     if (!Number.isInteger(c) || c < 0 || c > 9) throw new UsageError(`the class must be an integer 0-9, got '${parsed.positionals[0]}'`);

@@ -1,7 +1,6 @@
 /** `gift remove-group`: predicted vs retrained change of the test loss for removed groups of training digits. */
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { subset } from '../../nn/index.js';
 import {
   DEFAULT_RECIPE, consoleProgress, defaultModelPath, mnistSplits, networkOf, testAccuracy, trainOrLoad,
@@ -9,7 +8,7 @@ import {
 import { removeGroups, type GroupRemovalResult, type GroupSettings } from '../../influence/gif/groups.js';
 import type { Recipe } from '../../influence/gif/tasks.js';
 import { UsageError, type Command } from '../command.js';
-import { numberFlag, positiveInt } from '../flags.js';
+import { numberFlag, positiveInt, parseFlags } from '../flags.js';
 
 const usage = `usage: gift remove-group [options]
 
@@ -49,20 +48,15 @@ export const removeGroupCommand: Command = {
   summary: 'remove groups of training digits: predicted vs retrained test-loss change, correlations',
   usage,
   async run(args) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: [...args], strict: true, allowPositionals: false,
-        options: {
-          sizes: { type: 'string' }, groups: { type: 'string' }, kinds: { type: 'string' }, methods: { type: 'string' },
-          ratio: { type: 'string' }, 'hessian-samples': { type: 'string' }, iterations: { type: 'string' },
-          'test-samples': { type: 'string' }, retrain: { type: 'string' }, steps: { type: 'string' }, seed: { type: 'string' },
-          'model-file': { type: 'string' }, reports: { type: 'string' }, 'no-save': { type: 'boolean' },
-        },
-      });
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
+    const parsed = parseFlags({
+      args: [...args], strict: true, allowPositionals: false,
+      options: {
+        sizes: { type: 'string' }, groups: { type: 'string' }, kinds: { type: 'string' }, methods: { type: 'string' },
+        ratio: { type: 'string' }, 'hessian-samples': { type: 'string' }, iterations: { type: 'string' },
+        'test-samples': { type: 'string' }, retrain: { type: 'string' }, steps: { type: 'string' }, seed: { type: 'string' },
+        'model-file': { type: 'string' }, reports: { type: 'string' }, 'no-save': { type: 'boolean' },
+      },
+    });
     const o = parsed.values;
     const sizes = list('sizes', o.sizes, '50,400').map((s) => int('sizes', s, 0));
     const kinds = list('kinds', o.kinds, 'random,coherent');

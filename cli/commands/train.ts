@@ -1,12 +1,11 @@
 /** `gift train`: trains the default MLP (or the small CNN) on MNIST, prints test accuracy, saves the model. */
-import { parseArgs } from 'node:util';
 import { Rng, setBackend, type DType } from '../../engine/index.js';
 import {
   EMBEDDED_MNIST, evaluate, loadIdxDirectory, loadMnist, mlp, saveModel, smallCnn, stratifiedSplit, train,
   type Dataset, type Split,
 } from '../../nn/index.js';
 import { UsageError, type Command } from '../command.js';
-import { numberFlag, positiveInt } from '../flags.js';
+import { numberFlag, positiveInt, parseFlags } from '../flags.js';
 
 const usage = `usage: gift train [options]
 
@@ -40,23 +39,18 @@ export const trainCommand: Command = {
   summary: 'train the default MLP (or a CNN) on MNIST, print test accuracy, save the model',
   usage,
   async run(args) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: [...args],
-        strict: true,
-        allowPositionals: false,
-        options: {
-          model: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' },
-          optimizer: { type: 'string' }, momentum: { type: 'string' }, schedule: { type: 'string' },
-          'weight-decay': { type: 'string' }, validation: { type: 'string' }, seed: { type: 'string' },
-          dtype: { type: 'string' }, backend: { type: 'string' }, data: { type: 'string' }, output: { type: 'string' },
-          'no-save': { type: 'boolean' },
-        },
-      });
-    } catch (e) {
-      throw new UsageError((e as Error).message);
-    }
+    const parsed = parseFlags({
+      args: [...args],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        model: { type: 'string' }, epochs: { type: 'string' }, 'batch-size': { type: 'string' }, lr: { type: 'string' },
+        optimizer: { type: 'string' }, momentum: { type: 'string' }, schedule: { type: 'string' },
+        'weight-decay': { type: 'string' }, validation: { type: 'string' }, seed: { type: 'string' },
+        dtype: { type: 'string' }, backend: { type: 'string' }, data: { type: 'string' }, output: { type: 'string' },
+        'no-save': { type: 'boolean' },
+      },
+    });
     const o = parsed.values;
     const model = o.model ?? 'mlp';
     if (model !== 'mlp' && model !== 'cnn') throw new UsageError(`--model must be mlp or cnn, got '${model}'`);
