@@ -14,7 +14,7 @@
  *   data (GGN products count the same), one `applyBatch` is one HVP on one mini-batch.
  */
 import {
-  NonFiniteError, ShapeError, ValueError, flattenTree, fromVector, grad, linearize, toVector, treeSize, vjp, zerosLike,
+  NonFiniteError, ShapeError, ValueError, flattenTree, fromVector, grad, hvp, jvp, linearize, toVector, treeSize, vjp, zerosLike,
   type Tensor, type Tree,
 } from '../engine/index.js';
 import type { StochasticOperator } from './operator.js';
@@ -134,13 +134,19 @@ export function hessianOperator<P extends Tree, B>(
     const [, transposeTimes] = linearize<Tensor, P>(vjp(output, params)[1], zerosLike(out));
     return (vt) => transposeTimes(outputHessianTimes(jacobianTimes(vt)));
   };
+  // without the cache: one fresh product, holding nothing afterwards
+  const freshProduct = (vt: P, batch: B): P => {
+    if (!gaussNewton) return hvp((p: P) => objective.loss(p, batch), params, vt);
+    const output = (p: P): Tensor => objective.output!(p, batch);
+    const [out, jv] = jvp(output, params, vt);
+    return vjp(output, params)[1](hvp((o: Tensor) => objective.lossOfOutput!(o, batch), out, jv));
+  };
   const batchProduct = (v: Float64Array, k: number): Float64Array => {
+    const vt = fromVector(v, params);
+    if (!cache) return toVector(freshProduct(vt, batches[k]!));
     let map = linearized.get(k);
-    if (map === undefined) {
-      map = productMap(batches[k]!);
-      if (cache) linearized.set(k, map);
-    }
-    return toVector(map(fromVector(v, params)));
+    if (map === undefined) linearized.set(k, (map = productMap(batches[k]!)));
+    return toVector(map(vt));
   };
 
   // (H_batch v + (wd + λ) v), restricted to J when there is a subset: one pass, checked as it goes
