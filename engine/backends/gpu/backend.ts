@@ -4,7 +4,8 @@
  * - Data stays on the device: kernels run in pipeline mode and return textures (GL modes) that
  *   feed the next kernel directly; only `toArray` reads back. In webasm/cpu modes gpu.js hands
  *   back Float32Arrays instead, with the same code path.
- * - Kernels are compiled once per operation and cached; shapes are uniforms (see kernels.ts).
+ * - Kernels are compiled once per operation and output size, and cached; shapes are uniforms
+ *   (see kernels.ts). A kernel is never resized (see `kernel`).
  * - float32 on the device. gpu.js computes in single precision only, so float64 tensors of this
  *   backend are CPU buffers computed by the CPU backend (exact), or a DTypeError naming the op
  *   under `float64Policy = 'error'`; see `Float64Policy`.
@@ -126,7 +127,7 @@ export class GpuBackend implements Backend {
   readonly memory = { buffers: 0, bytes: 0 };
   private gpu: ReturnType<typeof createGpu> | null = null;
   private activeMode: GpuMode | null = null;
-  private readonly kernels = new Map<string, { fn: GpuJsKernel; n: number }>();
+  private readonly kernels = new Map<string, GpuJsKernel>();
   private readonly modesRun = new Set<string>();
   private readonly fallbacks: string[] = [];
   private launches = 0;
@@ -156,7 +157,7 @@ export class GpuBackend implements Backend {
    * made before must not be used afterwards (their textures belonged to the old context).
    */
   async destroy(): Promise<void> {
-    for (const { fn } of this.kernels.values()) fn.destroy();
+    for (const fn of this.kernels.values()) fn.destroy();
     this.kernels.clear();
     const gpu = this.gpu;
     this.gpu = null;
@@ -173,17 +174,23 @@ export class GpuBackend implements Backend {
     return this.gpu;
   }
 
-  private kernel(key: string, source: string): { fn: GpuJsKernel; n: number } {
-    let entry = this.kernels.get(key);
-    if (!entry) {
-      const fn = this.instance().createKernel(source, {
-        output: [1], pipeline: true, immutable: true, precision: 'single', tactic: 'precision',
-        dynamicOutput: true, dynamicArguments: true, loopMaxIterations: K.MAX_ELEMENTS,
+  /**
+   * The kernel of one operation with `n` outputs, compiled on first use. Each output size gets
+   * its own kernel: resizing a gpu.js kernel (dynamicOutput + setOutput) after `tidy` had freed
+   * its earlier outputs made later results silently wrong under headless WebGL
+   * (test/gpu/memory.test.ts), so no kernel is ever resized. Input sizes still vary per call.
+   */
+  private kernel(key: string, source: string, n: number): GpuJsKernel {
+    const sized = `${key}#${n}`;
+    let fn = this.kernels.get(sized);
+    if (!fn) {
+      fn = this.instance().createKernel(source, {
+        output: [n], pipeline: true, immutable: true, precision: 'single', tactic: 'precision',
+        dynamicOutput: false, dynamicArguments: true, loopMaxIterations: K.MAX_ELEMENTS,
       });
-      entry = { fn, n: 1 };
-      this.kernels.set(key, entry);
+      this.kernels.set(sized, fn);
     }
-    return entry;
+    return fn;
   }
 
   /** Runs a cached kernel over `n` threads and wraps its output. */
@@ -191,14 +198,10 @@ export class GpuBackend implements Backend {
     const n = sizeOf(shape);
     checkSize(op, shape);
     if (n === 0) return new GpuBuffer(shape, null);
-    const entry = this.kernel(key, source);
-    if (entry.n !== n) {
-      entry.fn.setOutput([n]);
-      entry.n = n;
-    }
-    const out = entry.fn(...args);
+    const fn = this.kernel(key, source, n);
+    const out = fn(...args);
     this.launches++;
-    this.noteMode(key, entry.fn);
+    this.noteMode(key, fn);
     return this.wrap(out, shape);
   }
 

@@ -4,8 +4,8 @@
  *
  * Every tensor is stored flat (row-major, one float per element) and every kernel writes a 1-d
  * output: thread `i` computes element `i`. Shapes and strides are kernel *arguments* (uniforms),
- * never literals, so one compiled kernel serves every shape: property tests with random shapes
- * compile a few dozen shaders, not thousands. Layout ops (permute, broadcastTo, slice) are one
+ * never literals, so one compiled kernel serves every shape with the same output size: property
+ * tests with random shapes compile about a hundred shaders, not thousands. Layout ops (permute, broadcastTo, slice) are one
  * strided gather over at most `MAX_RANK` axes.
  *
  * gpu.js gotcha: two loops in one kernel must not reuse a loop variable's name (GLSL redefinition).
