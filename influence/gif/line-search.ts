@@ -132,7 +132,6 @@ export function lineSearch(net: Sequential, params: Params, inputs: readonly Ten
   const layers = net.layers;
   const slots = new Map(net.parameterLayout().map((s) => [s.layer, s]));
   if (slots.size === 0) throw new ValueError('lineSearch: the network has no Linear or Conv2d layer to edit');
-  const firstSlot = net.parameterLayout()[0]!;
   const theta = toVector(params);
   // θ*'s activations: acts[k][i] is the input of layer i for input k (i = layers.length: the output)
   const acts = inputs.map((x) => {
@@ -209,11 +208,14 @@ export function lineSearch(net: Sequential, params: Params, inputs: readonly Ten
       // plan: each layer's stage, from the support of the change entering it
       const stages: Stage[] = [];
       let support: Support = { kind: 'none' };
+      let firstMoved: number | null = null; // units moved in the first parametric layer, for `Line.movedUnits`
       layers.forEach((layer, i) => {
         const slot = slots.get(i);
         const type = layer.spec.type;
         if (slot !== undefined) {
-          const [stage, out] = parametric(i, slot, support, unitTree[i] as WeightBias, movedUnits(unit, slot));
+          const moved = movedUnits(unit, slot);
+          firstMoved ??= moved.length;
+          const [stage, out] = parametric(i, slot, support, unitTree[i] as WeightBias, moved);
           stages.push(stage);
           support = out;
         } else if (PER_UNIT.has(type) || support.kind === 'none') {
@@ -235,7 +237,7 @@ export function lineSearch(net: Sequential, params: Params, inputs: readonly Ten
         if (!Number.isFinite(length)) throw new ValueError(`lineSearch: step length must be finite, got ${length}`);
         return acts.map((_, k) => materialize(stages.reduce((c, stage) => stage(c, length, k), NONE), layers.length, k));
       };
-      return { outputs, predictions: (length) => outputs(length).map(argmaxRows), movedUnits: movedUnits(unit, firstSlot).length };
+      return { outputs, predictions: (length) => outputs(length).map(argmaxRows), movedUnits: firstMoved ?? 0 };
     },
   };
 }
