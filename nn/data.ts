@@ -4,7 +4,7 @@
  * known in closed form. Selection happens on the host: datasets here are small.
  */
 import {
-  NonFiniteError, Rng, ShapeError, ValueError, fmtShape, tensor, type DType, type Tensor, type TypedArray,
+  NonFiniteError, Rng, ShapeError, ValueError, fmtShape, slice, tensor, type DType, type Tensor, type TypedArray,
 } from '../engine/index.js';
 import { allocate } from '../engine/dtype.js';
 
@@ -47,6 +47,21 @@ export function dataset(x: Tensor, labels: ArrayLike<number>, classes: number): 
 /** The number of samples. @example size(ds) */
 export function size(ds: { readonly x: Tensor }): number {
   return ds.x.shape[0]!;
+}
+
+/**
+ * Samples `start … end − 1` of a batch `x` ([N, ...]), as a tensor: `x` itself when that is all
+ * of it. For passes that run a large batch in chunks.
+ * @example sampleRange(images, 0, 128) // the first 128 images, [128, 1, 28, 28]
+ */
+export function sampleRange(x: Tensor, start: number, end: number): Tensor {
+  const n = x.shape[0];
+  if (n === undefined || !Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > n || start >= end) {
+    throw new ValueError(`sampleRange: [${start}, ${end}) is not a nonempty range of the ${n ?? 0} samples of ${fmtShape(x.shape)}`);
+  }
+  if (start === 0 && end === n) return x;
+  const rest = x.shape.slice(1);
+  return slice(x, [start, ...rest.map(() => 0)], [end - start, ...rest.map(() => -1)]);
 }
 
 /**

@@ -163,7 +163,7 @@ export function removeGroups(setup: GroupRemovalSetup, settings: GroupSettings =
       let delta: Float64Array;
       if (method === 'IF') delta = ifEdit(H, g, opts).delta;
       else if (method === 'GIF-CGLS') {
-        const J = selectFromScores(net, unitScores(net, params, target.x, (o) => crossEntropy(o, target.y)), { ratio, selector, seed }).indices;
+        const J = selectFromScores(net, unitScores(net, params, target.x, (o, r) => crossEntropy(o, target.y.subarray(r.start, r.end))), { ratio, selector, seed }).indices;
         delta = gifEdit(H, J, g, { solver: 'cgls', ...opts }).delta;
       } else {
         const hu = hessianOperator({ loss: (p: Params, b: { x: typeof target.x; y: Int32Array }) => crossEntropy(net.apply(p, b.x), b.y) }, params, [{ x: target.x, y: target.y }]);

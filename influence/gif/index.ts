@@ -14,8 +14,8 @@ export {
   selectParameters, selectByThreshold, describeSelection,
   type Selection, type LayerSelection, type SelectableLayer, type SelectionOrder,
 } from './selection.js';
-export { unitScores, type UnitScores } from './scores.js';
-export { lineSearch, type LineSearch, type Line } from './line-search.js';
+export { unitScores, SCORING_BATCH, type UnitScores, type UnitScoreOptions, type Rows } from './scores.js';
+export { lineSearch, LINE_SEARCH_BATCH, type LineSearch, type LineSearchOptions, type Line } from './line-search.js';
 export {
   removeClass, correctBackdoor, removalGradient, chooseParameters, selectFromScores,
   type ClassRemovalSetup, type BackdoorSetup, type GroundTruth, type EditSettings, type Recipe, type Selector, type TaskProgress,

@@ -20,7 +20,7 @@ import {
 import { hessianOperator, type Objective } from '../hessian.js';
 import type { LinearOperator } from '../operator.js';
 import { EDIT_METHODS, SELECTION_METHODS, fifEdit, gaEdit, gifEdit, ifEdit, pifEdit, sifEdit, type Edit, type EditMethod } from './edits.js';
-import { unitScores, type UnitScores } from './scores.js';
+import { unitScores, type Rows, type UnitScores } from './scores.js';
 import { selectByThreshold, selectParameters, type Selection } from './selection.js';
 import { lineSearch } from './line-search.js';
 import { norm } from './vectors.js';
@@ -202,9 +202,10 @@ function defaults(s: EditSettings): TaskResult['settings'] {
 
 /**
  * Scores units on the target samples and selects J with the chosen rule.
- * @example chooseParameters(net, theta, targetX, (o) => crossEntropy(o, targetY), { ratio: 0.05, selector: 'output' })
+ * `targetLoss(outputs, rows)` is the mean loss of target samples `rows.start … rows.end − 1` (see {@link unitScores}).
+ * @example chooseParameters(net, theta, targetX, (o, r) => crossEntropy(o, targetY.subarray(r.start, r.end)), { ratio: 0.05, selector: 'output' })
  */
-export function chooseParameters(net: Sequential, params: Params, targetX: Tensor, targetLoss: (o: Tensor) => Tensor, settings: EditSettings): { selection: Selection; scores: UnitScores } {
+export function chooseParameters(net: Sequential, params: Params, targetX: Tensor, targetLoss: (o: Tensor, rows: Rows) => Tensor, settings: EditSettings): { selection: Selection; scores: UnitScores } {
   const scores = unitScores(net, params, targetX, targetLoss);
   return { selection: selectFromScores(net, scores, settings), scores };
 }
@@ -488,7 +489,7 @@ export function removeClass(setup: ClassRemovalSetup, settings: EditSettings = {
   // one forward and backward pass over the target samples: unit scores and the target gradient
   progress.stage?.('score and select parameters, target gradient');
   const t0 = performance.now();
-  const { selection, scores } = chooseParameters(net, params, target.x, (o) => crossEntropy(o, target.y), s);
+  const { selection, scores } = chooseParameters(net, params, target.x, (o, r) => crossEntropy(o, target.y.subarray(r.start, r.end)), s);
   const gMean = scores.targetGradient;
   const g = removalGradient(gMean, toVector(params), m, n, recipe.weightDecay);
   const selectionSeconds = (performance.now() - t0) / 1000;
@@ -582,7 +583,7 @@ export function correctBackdoor(setup: BackdoorSetup, settings: EditSettings = {
   if (m === 0 || m >= n) throw new ValueError(`correctBackdoor: need 0 < poisoned samples < n, got ${m} of ${n}`);
   if (trueLabels.length !== m) throw new ValueError(`correctBackdoor: ${trueLabels.length} true labels for ${m} poisoned samples`);
   const target = subset(data, poisoned);
-  const targetLoss = (o: Tensor): Tensor => sub(crossEntropy(o, target.y), crossEntropy(o, trueLabels));
+  const targetLoss = (o: Tensor, r: Rows): Tensor => sub(crossEntropy(o, target.y.subarray(r.start, r.end)), crossEntropy(o, trueLabels.subarray(r.start, r.end)));
 
   // one forward and backward pass over the target samples: unit scores and the target gradient
   progress.stage?.('score and select parameters, target gradient');

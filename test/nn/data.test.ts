@@ -7,7 +7,7 @@ import { NonFiniteError, Rng, ShapeError, ValueError, tensor } from '../../engin
 import {
   BACKDOOR_LABEL, FormatError, addTrigger, backdoor, batches, byClass, classIndices, concatDatasets, dataset,
   gaussianBlobs, linearRegressionData, loadIdxDataset, loadIdxDirectory, loadMnist, logisticRegressionData,
-  normalize, parseIdx, readIdx, reshapeSamples, stratifiedSplit, subset, withoutClass, withoutIndices, type Dataset,
+  normalize, parseIdx, readIdx, reshapeSamples, sampleRange, stratifiedSplit, subset, withoutClass, withoutIndices, type Dataset,
 } from '../../nn/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gift-nn-data-'));
@@ -31,6 +31,16 @@ function idxBytes(type: number, shape: number[], data: ArrayLike<number>, bytesP
 const small: Dataset = { x: tensor([[0, 0], [1, 1], [2, 2], [3, 3], [4, 4]]), y: Int32Array.from([0, 1, 2, 1, 0]), classes: 3 };
 
 describe('dataset helpers', () => {
+  it('sampleRange takes consecutive samples of any rank, and names a range outside the batch', () => {
+    expect(sampleRange(small.x, 1, 3).toNested()).toEqual([[1, 1], [2, 2]]);
+    expect(sampleRange(small.x, 0, 5)).toBe(small.x);
+    const images = tensor(Float64Array.from({ length: 3 * 2 * 2 }, (_, i) => i), [3, 1, 2, 2]);
+    expect(sampleRange(images, 2, 3).toNested()).toEqual([[[[8, 9], [10, 11]]]]);
+    expect(() => sampleRange(small.x, 3, 6)).toThrow(/\[3, 6\) is not a nonempty range of the 5 samples of \[5, 2\]/);
+    expect(() => sampleRange(small.x, 2, 2)).toThrow(ValueError);
+    expect(() => sampleRange(small.x, -1, 2)).toThrow(ValueError);
+  });
+
   it('subset, byClass, withoutClass, withoutIndices, concat select the right rows', () => {
     const s = subset(small, [4, 0, 4]);
     expect(s.x.toNested()).toEqual([[4, 4], [0, 0], [4, 4]]);
