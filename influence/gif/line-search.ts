@@ -25,11 +25,13 @@
  * On the MLP each step length costs a few small products. On the small CNN the second
  * convolution sees its input change on one or two of its eight channels.
  *
+ * Inputs are followed in chunks of samples, so a step's temporaries stay small.
+ *
  * The results equal a fresh forward pass up to rounding, which test/gif/line-search.test.ts checks.
  */
-import { add, fromVector, mul, reshape, sub, tensor, toVector, type Tensor, type TypedArray } from '../../engine/index.js';
+import { add, concat, fromVector, mul, reshape, sub, tensor, toVector, type Tensor, type TypedArray } from '../../engine/index.js';
 import { ShapeError, ValueError } from '../../engine/errors.js';
-import { argmaxRows, layerFromSpec, type Layer, type LayerSlot, type Params, type Sequential, type WeightBias } from '../../nn/index.js';
+import { argmaxRows, layerFromSpec, sampleRange, type Layer, type LayerSlot, type Params, type Sequential, type WeightBias } from '../../nn/index.js';
 import { norm } from './vectors.js';
 
 /** The network's outputs and predictions at θ* + length·d/‖d‖, for every input, as functions of the length. */
@@ -119,6 +121,23 @@ function resized(layer: Layer, inputs: number, outputs: number): Layer {
   throw new ValueError(`lineSearch: layer '${spec.type}' has no units`);
 }
 
+/** Options of {@link lineSearch}. */
+export interface LineSearchOptions {
+  /**
+   * Samples per chunk (default {@link LINE_SEARCH_BATCH} = 200). Each input is cut into chunks that
+   * the search follows separately and joins again: the temporaries of a step stay small (a CNN's
+   * im2col buffers grow with the batch) and the results do not change.
+   */
+  readonly batchSize?: number;
+}
+
+/**
+ * The default chunk of the step search. Measured with a GIF edit of class 3 on the 800
+ * validation digits, one piece against chunks of 200 (θ*'s activations, an edit's setup, 20 step
+ * lengths): small CNN 0.31 + 0.39 + 0.83 s against 0.21 + 0.15 + 0.81 s; MLP 25 ms against 27 ms.
+ */
+export const LINE_SEARCH_BATCH = 200;
+
 /**
  * Prepares step searches on `inputs` (e.g. the validation images, and their triggered copies)
  * at θ* = `params`: θ*'s activations at every layer are computed here, once.
@@ -127,14 +146,27 @@ function resized(layer: Layer, inputs: number, outputs: number): Layer {
  * const line = search.along(edit.delta);
  * const [pred] = line.predictions(0.05 * norm(toVector(params))); // labels predicted at that step
  */
-export function lineSearch(net: Sequential, params: Params, inputs: readonly Tensor[]): LineSearch {
+export function lineSearch(net: Sequential, params: Params, inputs: readonly Tensor[], options: LineSearchOptions = {}): LineSearch {
   net.checkParams(params);
+  const batchSize = options.batchSize ?? LINE_SEARCH_BATCH;
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new ValueError(`lineSearch: batchSize must be a positive integer, got ${batchSize}`);
   const layers = net.layers;
   const slots = new Map(net.parameterLayout().map((s) => [s.layer, s]));
   if (slots.size === 0) throw new ValueError('lineSearch: the network has no Linear or Conv2d layer to edit');
   const theta = toVector(params);
-  // θ*'s activations: acts[k][i] is the input of layer i for input k (i = layers.length: the output)
-  const acts = inputs.map((x) => {
+  // the search runs on chunks: chunksOf[j] lists input j's chunks, in order, by their index k below
+  const chunks: Tensor[] = [];
+  const chunksOf = inputs.map((x, j) => {
+    if (x.rank < 1 || x.shape[0] === 0) throw new ShapeError(`lineSearch: input ${j} has no samples (shape [${x.shape.join(', ')}])`);
+    const mine: number[] = [];
+    for (let start = 0; start < x.shape[0]!; start += batchSize) {
+      mine.push(chunks.length);
+      chunks.push(sampleRange(x, start, Math.min(x.shape[0]!, start + batchSize)));
+    }
+    return mine;
+  });
+  // θ*'s activations: acts[k][i] is the input of layer i for chunk k (i = layers.length: the output)
+  const acts = chunks.map((x) => {
     const out = [x];
     layers.forEach((layer, i) => out.push(layer.apply(params[i]!, out[i]!)));
     return out;
@@ -233,11 +265,29 @@ export function lineSearch(net: Sequential, params: Params, inputs: readonly Ten
           support = { kind: 'dense' };
         }
       });
-      const outputs = (length: number): Tensor[] => {
+      const chunkOutputs = (length: number): Tensor[] => {
         if (!Number.isFinite(length)) throw new ValueError(`lineSearch: step length must be finite, got ${length}`);
         return acts.map((_, k) => materialize(stages.reduce((c, stage) => stage(c, length, k), NONE), layers.length, k));
       };
-      return { outputs, predictions: (length) => outputs(length).map(argmaxRows), movedUnits: firstMoved ?? 0 };
+      return {
+        outputs(length) {
+          const out = chunkOutputs(length);
+          return chunksOf.map((ks) => (ks.length === 1 ? out[ks[0]!]! : concat(ks.map((k) => out[k]!), 0)));
+        },
+        predictions(length) {
+          const labels = chunkOutputs(length).map(argmaxRows);
+          return chunksOf.map((ks) => {
+            const joined = new Int32Array(ks.reduce((total, k) => total + labels[k]!.length, 0));
+            let at = 0;
+            for (const k of ks) {
+              joined.set(labels[k]!, at);
+              at += labels[k]!.length;
+            }
+            return joined;
+          });
+        },
+        movedUnits: firstMoved ?? 0,
+      };
     },
   };
 }

@@ -19,7 +19,9 @@ describe('lineSearch', () => {
     ['parameter-free layer first (Flatten, then Linear)', () => new Sequential([new Flatten(), new Linear(12, 5), new Tanh(), new Linear(5, 3)]), [6, 3, 4]],
     ['a changed channel through Flatten into a Linear', () => new Sequential([new Conv2d(2, 6, 3), new ReLU(), new Flatten(), new Linear(6 * 16, 3)]), [4, 2, 6, 6]],
   ];
-  it.each(cases)('%s: outputs and predictions at every step equal a fresh forward pass, for dense and selection-like edits', (_name, make, shape) => {
+  // in one chunk per input, and in chunks of 2 (inputs of 5–11 samples and of 3: uneven last chunks)
+  const chunked = cases.flatMap(([name, make, shape]) => [[name, make, shape, undefined], [`${name}, chunks of 2`, make, shape, 2]] as const);
+  it.each(chunked)('%s: outputs and predictions at every step equal a fresh forward pass, for dense and selection-like edits', (_name, make, shape, batchSize) => {
     const rng = new Rng(4);
     const net = make();
     const params = net.init(rng, 'float64');
@@ -34,7 +36,7 @@ describe('lineSearch', () => {
     selection[slot!.biasOffset + 3] = rng.normal();
     for (let k = 0; k < 6; k++) selection[slot!.offset + slot!.size + ((k * 7919) % (P - slot!.size))] = rng.normal();
     const laterOnly = Float64Array.from(selection, (v, i) => (i < slot!.offset + slot!.size ? 0 : v));
-    const search = lineSearch(net, params, inputs);
+    const search = lineSearch(net, params, inputs, { batchSize });
     for (const [d, moved] of [[dense, slot!.units], [selection, 2], [laterOnly, 0]] as const) {
       const line = search.along(d);
       expect(line.movedUnits).toBe(moved);
@@ -54,5 +56,7 @@ describe('lineSearch', () => {
     const search = lineSearch(net, params, [new Rng(1).normalTensor([2, 4])]);
     expect(() => search.along(new Float64Array(5))).toThrow(/direction has 5 entries, θ\* 23/);
     expect(() => search.along(new Float64Array(23)).outputs(Number.NaN)).toThrow(/step length must be finite/);
+    expect(() => lineSearch(net, params, [new Rng(1).normalTensor([2, 4])], { batchSize: 0 })).toThrow(/batchSize must be a positive integer, got 0/);
+    expect(() => lineSearch(net, params, [new Rng(1).normalTensor([2, 4]), new Rng(1).normalTensor([0, 4])])).toThrow(/input 1 has no samples/);
   });
 });
