@@ -5,7 +5,10 @@
  *     GA, and GIF on the smallest budget (Hessian batch 100, 4 CGLS iterations);
  *  2. the sweep over ratios 1–20% with the gradient- and output-based selectors;
  *  3. HVPs the convergent (Richardson) solver and CGLS spend to reach the same residual;
- *  4. with --cnn, the small CNN at 5% as well, and with the fast preset;
+ *  4. with --cnn, the small CNN at 5% as well, and with the fast preset; then its budget sweep
+ *     (Hessian batch 25/50/100 × 2/3/4 CGLS iterations, classes 0, 3, 7; --quick: class 3), with
+ *     GA beside it: GA does no Hessian work, so its time is the floor of any edit that scores
+ *     and searches like GIF;
  *  5. per class (0–9; --quick: 0, 3, 7): GIF (CGLS) and GA at 5% under the CLI's default preset
  *     and the fast one, against one retraining per class — F1 gap, time ratio, and whether the
  *     issue's target (within 0.02 F1 of retraining in at most 1/20 of its time) holds.
@@ -167,6 +170,55 @@ function printPerClass(rows: readonly ClassOutcome[]): void {
   }
 }
 
+/** The CNN budget sweep: Hessian batch × CGLS iterations, each one GIF (CGLS) edit against the class's retraining. */
+const CNN_BUDGETS = [25, 50, 100].flatMap((hessianSamples) => [2, 3, 4].map((krylovIterations) => ({ hessianSamples, krylovIterations, tolerance: 1e-4 })));
+
+interface BudgetOutcome {
+  readonly removedClass: number;
+  /** null for GA, which needs no Hessian. */
+  readonly hessianSamples: number | null;
+  readonly krylovIterations: number | null;
+  readonly method: 'GIF-CGLS' | 'GA';
+  readonly outcome: EditOutcome;
+  readonly meetsTarget: boolean;
+}
+
+/** Every budget of CNN_BUDGETS on each class, and GA once per class; retraining once per class (or reused). */
+function budgetSweep(t: Trained, classes: readonly number[], reuse: Map<number, GroundTruth>): BudgetOutcome[] {
+  const rows: BudgetOutcome[] = [];
+  for (const c of classes) {
+    console.log(`  · class ${c}${reuse.has(c) ? ' (retrained models reused)' : ': retrain, then edit'}`);
+    let groundTruth = reuse.get(c);
+    let ga: EditOutcome | undefined;
+    CNN_BUDGETS.forEach((budget, i) => {
+      // GA needs no Hessian: one run of it per class, with the first budget
+      const methods: EditSettings['methods'] = i === 0 ? ['GIF-CGLS', 'GA'] : ['GIF-CGLS'];
+      const result = removeClass(removal(t, c, groundTruth), { ratio: 0.05, selector: 'gradient', methods, ...budget });
+      groundTruth = result.groundTruth;
+      const gif = outcome(result, 'GIF-CGLS');
+      rows.push({ removedClass: c, hessianSamples: budget.hessianSamples, krylovIterations: budget.krylovIterations, method: 'GIF-CGLS', outcome: gif, meetsTarget: meets(gif) });
+      if (i === 0) ga = outcome(result, 'GA');
+    });
+    rows.push({ removedClass: c, hessianSamples: null, krylovIterations: null, method: 'GA', outcome: ga!, meetsTarget: meets(ga!) });
+  }
+  return rows;
+}
+
+function printBudgetSweep(rows: readonly BudgetOutcome[]): void {
+  const f = (v: number, d = 3) => v.toFixed(d);
+  console.log('class  edit              HVPs   F1     gap      seconds (scoring + solve + search)   ×retrain  target');
+  for (const r of rows) {
+    const o = r.outcome;
+    const name = r.method === 'GA' ? 'GA (no Hessian)' : `H ${r.hessianSamples}, ≤${r.krylovIterations} CGLS`;
+    console.log(`${String(r.removedClass).padStart(5)}  ${name.padEnd(16)} ${String(o.hvps).padStart(4)}  ${f(o.f1)}  ${(o.f1Gap >= 0 ? '+' : '') + f(o.f1Gap)}  ` +
+      `${f(o.seconds, 2).padStart(6)} (${f(o.scoringSeconds, 2)} + ${f(o.solveSeconds, 2)} + ${f(o.searchSeconds, 2)})`.padEnd(40) + `${f(o.timeRatio)}×    ${r.meetsTarget ? 'met' : '—'}`);
+  }
+  const ga = rows.filter((r) => r.method === 'GA').map((r) => r.outcome.timeRatio);
+  const withinGap = rows.filter((r) => r.method === 'GIF-CGLS' && r.outcome.f1Gap <= TARGET.f1Gap).map((r) => r.outcome.timeRatio);
+  console.log(`GA's time (scoring and search only) ${f(Math.min(...ga))}–${f(Math.max(...ga))}× retraining: the floor of an edit that scores and searches; ` +
+    `fastest GIF (CGLS) within ${TARGET.f1Gap} F1: ${withinGap.length ? `${f(Math.min(...withinGap))}×` : 'none'}; target met by ${rows.filter((r) => r.meetsTarget).length} of ${rows.length} edits`);
+}
+
 /** HVPs each GIF solver needs to bring the relative normal-equation residual down to each target. */
 function solverRace(t: Trained, quick: boolean): SolverRace[] {
   const { net, splits, recipe, params } = t;
@@ -177,7 +229,7 @@ function solverRace(t: Trained, quick: boolean): SolverRace[] {
   const H = hessianOperator({ loss: (p: typeof params, b: { x: typeof hb.x; y: Int32Array }) => crossEntropy(net.apply(p, b.x), b.y), weightDecay: recipe.weightDecay }, params, [{ x: hb.x, y: hb.y }]);
   const m = target.y.length, n = splits.train.y.length;
   const g = flatGradient((p: typeof params) => crossEntropy(net.apply(p, target.x), target.y), params).map((v) => (v * m) / (n - m));
-  const scores = unitScores(net, params, target.x, (o) => crossEntropy(o, target.y));
+  const scores = unitScores(net, params, target.x, (o, r) => crossEntropy(o, target.y.subarray(r.start, r.end)));
   const J = selectFromScores(net, scores, { ratio: 0.05, selector: 'gradient' }).indices;
   const targets = quick ? [1e-1, 3e-2] : [1e-1, 3e-2, 1e-2, 3e-3];
   const maxRich = quick ? 60 : 300;
@@ -244,7 +296,7 @@ export async function run(args: string[]): Promise<unknown> {
       `${String(r.cgls.hvps).padStart(6)} (${r.cgls.iterations}, ${r.cgls.reached})`.padEnd(29) + (r.richardson.hvps / r.cgls.hvps).toFixed(1));
   }
 
-  let cnnRuns: { full: TaskResult; fast: TaskResult } | null = null;
+  let cnnRuns: { full: TaskResult; fast: TaskResult; budgets: BudgetOutcome[] } | null = null;
   if (cnn) {
     console.log('\n4. small CNN, class 3, GIF at 5%');
     const t = trained('cnn', quick);
@@ -255,7 +307,11 @@ export async function run(args: string[]): Promise<unknown> {
     console.log(`CNN, fast preset (H 100, ≤4 CGLS): GIF (CGLS) F1 ${f.f1.toFixed(3)} (plain ${f.plainF1.toFixed(3)}), gap ${f.f1Gap.toFixed(3)}, ` +
       `${f.seconds.toFixed(2)} s (scoring ${f.scoringSeconds.toFixed(2)} + solve ${f.solveSeconds.toFixed(2)} + step search ${f.searchSeconds.toFixed(2)}) ` +
       `= ${f.timeRatio.toFixed(3)}× retraining; GA F1 ${outcome(fast, 'GA').f1.toFixed(3)}`);
-    cnnRuns = { full, fast };
+    const classes = quick ? [3] : [0, 3, 7];
+    console.log(`\n4b. small CNN, GIF (CGLS) at 5% on every budget (Hessian batch × CGLS iterations), classes ${classes.join(', ')}, with GA beside it`);
+    const budgets = budgetSweep(t, classes, new Map([[3, full.groundTruth]]));
+    printBudgetSweep(budgets);
+    cnnRuns = { full, fast, budgets };
   }
 
   const classes = quick ? [0, 3, 7] : [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
@@ -265,7 +321,7 @@ export async function run(args: string[]): Promise<unknown> {
 
   const out = {
     quick, mlp: { headline: h, trainSeconds: mlp.trainSeconds, result: resultJson(mlpRun) }, mlpCheap: { headline: hc }, solverRace: race,
-    ...(cnnRuns ? { cnn: { headline: headline(cnnRuns.full), result: resultJson(cnnRuns.full), fast: { headline: headline(cnnRuns.fast), gif: outcome(cnnRuns.fast, 'GIF-CGLS'), ga: outcome(cnnRuns.fast, 'GA') } } } : {}),
+    ...(cnnRuns ? { cnn: { headline: headline(cnnRuns.full), result: resultJson(cnnRuns.full), fast: { headline: headline(cnnRuns.fast), gif: outcome(cnnRuns.fast, 'GIF-CGLS'), ga: outcome(cnnRuns.fast, 'GA') }, budgets: cnnRuns.budgets } } : {}),
     perClass: {
       target: TARGET, presets: PRESETS, ratio: 0.05, selector: 'gradient', classes: classRows,
       summary: Object.fromEntries((Object.keys(PRESETS) as PresetName[]).map((name) => [name, summarise(classRows, name)])),
