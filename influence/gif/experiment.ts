@@ -7,10 +7,10 @@ import { existsSync } from 'node:fs';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import cliProgress from 'cli-progress';
-import { Rng } from '../../engine/index.js';
+import { Rng, ValueError } from '../../engine/index.js';
 import {
   backdoor, loadMnist, loadModel, mlp, saveModel, smallCnn, stratifiedSplit, train, evaluate,
-  type Dataset, type Params, type Sequential,
+  type Dataset, type EpochRecord, type Params, type Sequential,
 } from '../../nn/index.js';
 import type { Recipe, TaskProgress } from './tasks.js';
 
@@ -50,6 +50,23 @@ export function modelFileName(model: ModelKind, dataName: string, recipe: Recipe
 }
 
 /**
+ * Throws when training left the model at chance: its last epoch's mean training loss is still
+ * about ln(classes), the loss of a constant uniform prediction. Too large a step does this to a
+ * ReLU network (e.g. the small CNN on the backdoored digits at lr 0.05: every unit dies in the
+ * first epoch). Every edit and every comparison with retraining of such a model means nothing.
+ */
+function checkLearned(history: readonly EpochRecord[], classes: number, recipe: Recipe): void {
+  const last = history.at(-1);
+  const chance = Math.log(classes);
+  if (last === undefined || classes < 2 || last.trainLoss < 0.9 * chance) return;
+  throw new ValueError(
+    `training θ* did not learn: the mean training loss of epoch ${last.epoch + 1} is ${last.trainLoss.toFixed(3)}, ` +
+    `at chance (ln ${classes} = ${chance.toFixed(3)}). The recipe (lr ${recipe.lr}, momentum ${recipe.momentum ?? 0.9}) likely diverged ` +
+    `on this data; try a smaller --lr (the backdoored CNN trains at 0.02). Nothing was saved.`,
+  );
+}
+
+/**
  * Loads the model from `path` when it exists and was trained with the same recipe (metadata),
  * otherwise trains it and saves it there. Returns the parameters and whether they were cached.
  * @example const { params } = trainOrLoad(net, splits.train, recipe, 'models/mlp.safetensors', progress);
@@ -63,10 +80,11 @@ export function trainOrLoad(net: Sequential, data: Dataset, recipe: Recipe, path
   }
   progress.stage?.(`train θ* (${recipe.epochs} epochs on ${data.y.length} samples)`);
   const started = performance.now();
-  const { params } = train(net, net.init(new Rng(recipe.initSeed ?? 0), 'float64'), data, {
+  const { params, history } = train(net, net.init(new Rng(recipe.initSeed ?? 0), 'float64'), data, {
     epochs: recipe.epochs, batchSize: recipe.batchSize, lr: recipe.lr, momentum: recipe.momentum, optimizer: recipe.optimizer,
     schedule: recipe.schedule, seed: recipe.seed, weightDecay: recipe.weightDecay, progress: 'none',
   });
+  checkLearned(history, data.classes, recipe);
   const seconds = (performance.now() - started) / 1000;
   if (save) {
     mkdirSync(dirname(path), { recursive: true });

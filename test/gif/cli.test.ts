@@ -1,5 +1,5 @@
 /** The GIF commands reject bad arguments with usage errors before doing any work, and describe themselves. */
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -8,6 +8,9 @@ import { commands } from '../../cli/commands.js';
 import { backdoorCommand } from '../../cli/commands/backdoor.js';
 import { parseTaskOptions, removeClassCommand } from '../../cli/commands/remove-class.js';
 import { removeGroupCommand } from '../../cli/commands/remove-group.js';
+import { Rng } from '../../engine/index.js';
+import { gaussianBlobs, mlp } from '../../nn/index.js';
+import { trainOrLoad } from '../../influence/gif/experiment.js';
 import { writeReport } from '../../influence/gif/report.js';
 import type { TaskResult } from '../../influence/gif/tasks.js';
 
@@ -59,6 +62,39 @@ describe('parseTaskOptions', () => {
     const fast = parseTaskOptions({ iterations: '30', 'krylov-iterations': '4', 'hessian-samples': '100', methods: 'GIF-CGLS,GA' }).settings;
     expect([fast.krylovIterations, fast.richardsonIterations, fast.hessianSamples]).toEqual([4, 30, 100]);
     expect(fast.methods).toEqual(['GIF-CGLS', 'GA']);
+  });
+
+  it('damping defaults to 0 on the MLP and 0.1 on the CNN, and --damping overrides both', () => {
+    expect(parseTaskOptions({}).settings.damping).toBe(0);
+    expect(parseTaskOptions({ model: 'cnn' }).settings.damping).toBe(0.1);
+    expect(parseTaskOptions({ model: 'cnn', damping: '0' }).settings.damping).toBe(0);
+  });
+
+  it('--lr sets the learning rate of θ* and of retraining, and must be positive', () => {
+    expect(parseTaskOptions({}).recipe.lr).toBe(0.05);
+    expect(parseTaskOptions({ lr: '0.02' }).recipe.lr).toBe(0.02);
+    expect(() => parseTaskOptions({ lr: '0' })).toThrow(UsageError);
+    expect(() => parseTaskOptions({ lr: 'fast' })).toThrow(/--lr/);
+  });
+});
+
+describe('trainOrLoad', () => {
+  const recipe = { epochs: 1, batchSize: 16, lr: 0.05, momentum: 0.9, weightDecay: 0, seed: 0, initSeed: 0 };
+  it('refuses a model that learned nothing (loss at chance) and saves nothing', () => {
+    // random inputs with random labels: no recipe can learn them in one epoch
+    const rng = new Rng(7);
+    const data = { x: rng.normalTensor([240, 6]), y: Int32Array.from({ length: 240 }, () => Math.floor(rng.uniform() * 3)), classes: 3 };
+    const path = join(mkdtempSync(join(tmpdir(), 'gift-train-')), 'model.safetensors');
+    expect(() => trainOrLoad(mlp([6, 5, 3], 'relu'), data, recipe, path)).toThrow(/did not learn: the mean training loss of epoch 1 is 1\.\d+, at chance \(ln 3 = 1\.099\).*--lr/);
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it('trains, saves and then loads a model that learned', () => {
+    const data = gaussianBlobs({ n: 240, classes: 3, features: 6, seed: 1 });
+    const path = join(mkdtempSync(join(tmpdir(), 'gift-train-')), 'model.safetensors');
+    const first = trainOrLoad(mlp([6, 5, 3], 'relu'), data, recipe, path);
+    expect([first.cached, existsSync(path)]).toEqual([false, true]);
+    expect(trainOrLoad(mlp([6, 5, 3], 'relu'), data, recipe, path).cached).toBe(true);
   });
 });
 
