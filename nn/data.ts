@@ -65,6 +65,23 @@ export function sampleRange(x: Tensor, start: number, end: number): Tensor {
 }
 
 /**
+ * A batch `x` cut into consecutive chunks of at most `batchSize` samples, each with its range
+ * `[start, end)`: for passes that run a large batch piece by piece. `caller` names the function in
+ * the error about a bad `batchSize`.
+ * @example for (const { start, end, x: part } of sampleChunks(images, 128)) console.log(start, end, part.shape);
+ */
+export function sampleChunks(x: Tensor, batchSize: number, caller = 'sampleChunks'): { start: number; end: number; x: Tensor }[] {
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new ValueError(`${caller}: batchSize must be a positive integer, got ${batchSize}`);
+  const n = x.shape[0] ?? 0;
+  const chunks: { start: number; end: number; x: Tensor }[] = [];
+  for (let start = 0; start < n; start += batchSize) {
+    const end = Math.min(n, start + batchSize);
+    chunks.push({ start, end, x: sampleRange(x, start, end) });
+  }
+  return chunks;
+}
+
+/**
  * Rows `indices` of host data laid out as [N, ...rest] (rowSize values per row), as a tensor.
  * Shared by subset, batching and training so each copies rows the same way.
  * @example gatherRows(ds.x.toArray(), [784], [3, 1], 'float32') // samples 3 and 1, [2, 784]

@@ -31,7 +31,7 @@
  */
 import { add, concat, fromVector, mul, reshape, sub, tensor, toVector, type Tensor, type TypedArray } from '../../engine/index.js';
 import { ShapeError, ValueError } from '../../engine/errors.js';
-import { argmaxRows, layerFromSpec, sampleRange, type Layer, type LayerSlot, type Params, type Sequential, type WeightBias } from '../../nn/index.js';
+import { argmaxRows, layerFromSpec, sampleChunks, type Layer, type LayerSlot, type Params, type Sequential, type WeightBias } from '../../nn/index.js';
 import { norm } from './vectors.js';
 
 /** The network's outputs and predictions at θ* + length·d/‖d‖, for every input, as functions of the length. */
@@ -148,8 +148,6 @@ export const LINE_SEARCH_BATCH = 200;
  */
 export function lineSearch(net: Sequential, params: Params, inputs: readonly Tensor[], options: LineSearchOptions = {}): LineSearch {
   net.checkParams(params);
-  const batchSize = options.batchSize ?? LINE_SEARCH_BATCH;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new ValueError(`lineSearch: batchSize must be a positive integer, got ${batchSize}`);
   const layers = net.layers;
   const slots = new Map(net.parameterLayout().map((s) => [s.layer, s]));
   if (slots.size === 0) throw new ValueError('lineSearch: the network has no Linear or Conv2d layer to edit');
@@ -157,13 +155,9 @@ export function lineSearch(net: Sequential, params: Params, inputs: readonly Ten
   // the search runs on chunks: chunksOf[j] lists input j's chunks, in order, by their index k below
   const chunks: Tensor[] = [];
   const chunksOf = inputs.map((x, j) => {
-    if (x.rank < 1 || x.shape[0] === 0) throw new ShapeError(`lineSearch: input ${j} has no samples (shape [${x.shape.join(', ')}])`);
-    const mine: number[] = [];
-    for (let start = 0; start < x.shape[0]!; start += batchSize) {
-      mine.push(chunks.length);
-      chunks.push(sampleRange(x, start, Math.min(x.shape[0]!, start + batchSize)));
-    }
-    return mine;
+    const pieces = sampleChunks(x, options.batchSize ?? LINE_SEARCH_BATCH, 'lineSearch');
+    if (pieces.length === 0) throw new ShapeError(`lineSearch: input ${j} has no samples (shape [${x.shape.join(', ')}])`);
+    return pieces.map((piece) => chunks.push(piece.x) - 1);
   });
   // θ*'s activations: acts[k][i] is the input of layer i for chunk k (i = layers.length: the output)
   const acts = chunks.map((x) => {

@@ -8,8 +8,8 @@
  *   The bias b_u is added at every position, so `∂L/∂b_u = Σ_{i,p} ∂L/∂out[i,u,p]` and the mean
  *   is `∂L_target/∂b_u / (N·positions)`: it comes out of the parameter gradient for free.
  */
-import { NonFiniteError, ShapeError, ValueError, grad, mul, toVector, type Tensor } from '../../engine/index.js';
-import { sampleRange, type Params, type Sequential } from '../../nn/index.js';
+import { NonFiniteError, ShapeError, grad, mul, toVector, type Tensor } from '../../engine/index.js';
+import { sampleChunks, type Params, type Sequential } from '../../nn/index.js';
 
 /** Per-layer unit scores, one Float64Array per Linear/Conv2d layer in `parameterLayout()` order. */
 export interface UnitScores {
@@ -70,18 +70,15 @@ export const SCORING_BATCH = 128;
  * selectParameters(net.parameterLayout(), scores.gradient, 0.05);
  */
 export function unitScores(net: Sequential, params: Params, x: Tensor, targetLoss: (outputs: Tensor, rows: Rows) => Tensor, options: UnitScoreOptions = {}): UnitScores {
-  const batchSize = options.batchSize ?? SCORING_BATCH;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new ValueError(`unitScores: batchSize must be a positive integer, got ${batchSize}`);
   const n = x.shape[0]!;
+  const chunks = sampleChunks(x, options.batchSize ?? SCORING_BATCH, 'unitScores');
   if (n === 0) throw new ShapeError('unitScores: there are no target samples');
   const layout = net.parameterLayout();
   // signed sums over samples and positions of each layer's outputs, and the gradient of the mean loss
   const outputSums = layout.map((slot) => new Float64Array(slot.units));
   let positions: number[] = [];
   let targetGradient: Float64Array | null = null;
-  for (let start = 0; start < n; start += batchSize) {
-    const end = Math.min(n, start + batchSize);
-    const chunk = sampleRange(x, start, end);
+  for (const { start, end, x: chunk } of chunks) {
     const g = grad((p: Params) => {
       const { output: out, layerOutputs } = net.applyWithOutputs(p, chunk);
       // toArray inside the transform reads the primal values: the forward pass doubles as the scoring pass

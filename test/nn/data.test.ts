@@ -7,7 +7,7 @@ import { NonFiniteError, Rng, ShapeError, ValueError, tensor } from '../../engin
 import {
   BACKDOOR_LABEL, FormatError, addTrigger, backdoor, batches, byClass, classIndices, concatDatasets, dataset,
   gaussianBlobs, linearRegressionData, loadIdxDataset, loadIdxDirectory, loadMnist, logisticRegressionData,
-  normalize, parseIdx, readIdx, reshapeSamples, sampleRange, stratifiedSplit, subset, withoutClass, withoutIndices, type Dataset,
+  normalize, parseIdx, readIdx, reshapeSamples, sampleChunks, sampleRange, stratifiedSplit, subset, withoutClass, withoutIndices, type Dataset,
 } from '../../nn/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gift-nn-data-'));
@@ -39,6 +39,14 @@ describe('dataset helpers', () => {
     expect(() => sampleRange(small.x, 3, 6)).toThrow(/\[3, 6\) is not a nonempty range of the 5 samples of \[5, 2\]/);
     expect(() => sampleRange(small.x, 2, 2)).toThrow(ValueError);
     expect(() => sampleRange(small.x, -1, 2)).toThrow(ValueError);
+  });
+
+  it('sampleChunks cuts a batch into consecutive ranges, the last one short, and names a bad size', () => {
+    const chunks = sampleChunks(small.x, 2);
+    expect(chunks.map(({ start, end }) => [start, end])).toEqual([[0, 2], [2, 4], [4, 5]]);
+    expect(chunks.map((c) => c.x.toNested())).toEqual([[[0, 0], [1, 1]], [[2, 2], [3, 3]], [[4, 4]]]);
+    expect(sampleChunks(small.x, 9)[0]!.x).toBe(small.x);
+    expect(() => sampleChunks(small.x, 0, 'unitScores')).toThrow(/^unitScores: batchSize must be a positive integer, got 0$/);
   });
 
   it('subset, byClass, withoutClass, withoutIndices, concat select the right rows', () => {
