@@ -8,7 +8,8 @@
  *  4. with --cnn, the small CNN at 5% as well, and with the fast preset; then its budget sweep
  *     (Hessian batch 25/50/100 × 2/3/4 CGLS iterations, classes 0, 3, 7; --quick: class 3), with
  *     GA beside it: GA does no Hessian work, so its time is the floor of any edit that scores
- *     and searches like GIF;
+ *     and searches like GIF; then (4c) the damping λ ∈ {0, 0.01, 0.1, 1} chosen on the validation
+ *     split per class (0–9; --quick: 3), against the test gap at each λ;
  *  5. per class (0–9; --quick: 0, 3, 7): GIF (CGLS) and GA at 5% under the CLI's default preset
  *     and the fast one, against one retraining per class — F1 gap, time ratio, and whether the
  *     issue's target (within 0.02 F1 of retraining in at most 1/20 of its time) holds.
@@ -183,7 +184,7 @@ interface BudgetOutcome {
   readonly meetsTarget: boolean;
 }
 
-/** Every budget of CNN_BUDGETS on each class, and GA once per class; retraining once per class (or reused). */
+/** Every budget of CNN_BUDGETS on each class, and GA once per class; retraining once per class (reused from, and added to, `reuse`). */
 function budgetSweep(t: Trained, classes: readonly number[], reuse: Map<number, GroundTruth>): BudgetOutcome[] {
   const rows: BudgetOutcome[] = [];
   for (const c of classes) {
@@ -195,6 +196,7 @@ function budgetSweep(t: Trained, classes: readonly number[], reuse: Map<number, 
       const methods: EditSettings['methods'] = i === 0 ? ['GIF-CGLS', 'GA'] : ['GIF-CGLS'];
       const result = removeClass(removal(t, c, groundTruth), { ratio: 0.05, selector: 'gradient', methods, ...budget });
       groundTruth = result.groundTruth;
+      reuse.set(c, groundTruth);
       const gif = outcome(result, 'GIF-CGLS');
       rows.push({ removedClass: c, hessianSamples: budget.hessianSamples, krylovIterations: budget.krylovIterations, method: 'GIF-CGLS', outcome: gif, meetsTarget: meets(gif) });
       if (i === 0) ga = outcome(result, 'GA');
@@ -217,6 +219,52 @@ function printBudgetSweep(rows: readonly BudgetOutcome[]): void {
   const withinGap = rows.filter((r) => r.method === 'GIF-CGLS' && r.outcome.f1Gap <= TARGET.f1Gap).map((r) => r.outcome.timeRatio);
   console.log(`GA's time (scoring and search only) ${f(Math.min(...ga))}–${f(Math.max(...ga))}× retraining: the floor of an edit that scores and searches; ` +
     `fastest GIF (CGLS) within ${TARGET.f1Gap} F1: ${withinGap.length ? `${f(Math.min(...withinGap))}×` : 'none'}; target met by ${rows.filter((r) => r.meetsTarget).length} of ${rows.length} edits`);
+}
+
+/** The damping grid of the CNN section 4c; the CLI's CNN default (0.1) is one of them. */
+const DAMPINGS = [0, 0.01, 0.1, 1] as const;
+
+interface DampingOutcome {
+  readonly removedClass: number;
+  readonly retrainF1: number;
+  /** Per λ of DAMPINGS: validation F1 at the chosen step, test F1, and the test gap to retraining. */
+  readonly byDamping: { damping: number; validationF1: number; f1: number; f1Gap: number; residual: number | null }[];
+  /** λ with the best validation F1 (ties: the smaller λ), chosen without the test set. */
+  readonly chosen: number;
+}
+
+/**
+ * GIF (CGLS) at the CLI's budget on each class for every λ of DAMPINGS, and the λ the validation
+ * split picks. The CNN default λ = 0.1 was first picked from test F1; this checks it on validation.
+ */
+function dampingOnValidation(t: Trained, classes: readonly number[], reuse: Map<number, GroundTruth>): DampingOutcome[] {
+  return classes.map((c) => {
+    console.log(`  · class ${c}${reuse.has(c) ? ' (retrained models reused)' : ': retrain, then edit'}`);
+    let groundTruth = reuse.get(c);
+    const byDamping = DAMPINGS.map((damping) => {
+      const result = removeClass(removal(t, c, groundTruth), { ratio: 0.05, selector: 'gradient', methods: ['GIF-CGLS'], ...PRESETS.default, damping });
+      groundTruth = result.groundTruth;
+      reuse.set(c, groundTruth);
+      const gif = result.rows.find((r) => r.method === 'GIF-CGLS')!;
+      const re = result.rows.find((r) => r.method === 'retrain')!;
+      return { damping, validationF1: gif.validationScore!, f1: gif.test.f1!, f1Gap: re.test.f1! - gif.test.f1!, residual: gif.residual ?? null, retrainF1: re.test.f1! };
+    });
+    const best = byDamping.reduce((a, b) => (b.validationF1 > a.validationF1 ? b : a));
+    return { removedClass: c, retrainF1: byDamping[0]!.retrainF1, byDamping: byDamping.map(({ retrainF1: _r, ...d }) => d), chosen: best.damping };
+  });
+}
+
+function printDamping(rows: readonly DampingOutcome[]): void {
+  const f = (v: number) => v.toFixed(3);
+  const gap = (v: number) => (v >= 0 ? '+' : '') + f(v);
+  console.log(`GIF (CGLS) at 5%, H ${PRESETS.default.hessianSamples}, ≤${PRESETS.default.krylovIterations} CGLS: validation F1 / test gap to retraining, per λ; the λ validation picks`);
+  console.log(`class  retrain F1  | ${DAMPINGS.map((d) => `λ = ${d}`.padEnd(16)).join(' | ')} | picked  gap`);
+  for (const r of rows) {
+    const at = r.byDamping.find((d) => d.damping === r.chosen)!;
+    console.log(`${String(r.removedClass).padStart(5)}  ${f(r.retrainF1).padStart(10)}  | ${r.byDamping.map((d) => `${f(d.validationF1)} / ${gap(d.f1Gap)}`.padEnd(16)).join(' | ')} | ${String(r.chosen).padEnd(6)}  ${gap(at.f1Gap)}`);
+  }
+  const worst = (pick: (r: DampingOutcome) => number) => Math.max(...rows.map((r) => r.byDamping.find((d) => d.damping === pick(r))!.f1Gap));
+  console.log(`worst test gap: λ chosen on validation ${f(worst((r) => r.chosen))}; ${DAMPINGS.map((d) => `λ = ${d} everywhere ${f(worst(() => d))}`).join('; ')}`);
 }
 
 /** HVPs each GIF solver needs to bring the relative normal-equation residual down to each target. */
@@ -296,7 +344,7 @@ export async function run(args: string[]): Promise<unknown> {
       `${String(r.cgls.hvps).padStart(6)} (${r.cgls.iterations}, ${r.cgls.reached})`.padEnd(29) + (r.richardson.hvps / r.cgls.hvps).toFixed(1));
   }
 
-  let cnnRuns: { full: TaskResult; fast: TaskResult; budgets: BudgetOutcome[] } | null = null;
+  let cnnRuns: { full: TaskResult; fast: TaskResult; budgets: BudgetOutcome[]; damping: DampingOutcome[] } | null = null;
   if (cnn) {
     console.log('\n4. small CNN, class 3, GIF at 5%');
     const t = trained('cnn', quick);
@@ -309,9 +357,14 @@ export async function run(args: string[]): Promise<unknown> {
       `= ${f.timeRatio.toFixed(3)}× retraining; GA F1 ${outcome(fast, 'GA').f1.toFixed(3)}`);
     const classes = quick ? [3] : [0, 3, 7];
     console.log(`\n4b. small CNN, GIF (CGLS) at 5% on every budget (Hessian batch × CGLS iterations), classes ${classes.join(', ')}, with GA beside it`);
-    const budgets = budgetSweep(t, classes, new Map([[3, full.groundTruth]]));
+    const truths = new Map([[3, full.groundTruth]]);
+    const budgets = budgetSweep(t, classes, truths);
     printBudgetSweep(budgets);
-    cnnRuns = { full, fast, budgets };
+    const dampingClasses = quick ? [3] : [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+    console.log(`\n4c. small CNN, the damping λ chosen on the validation split (classes ${dampingClasses.join(', ')})`);
+    const damping = dampingOnValidation(t, dampingClasses, truths);
+    printDamping(damping);
+    cnnRuns = { full, fast, budgets, damping };
   }
 
   const classes = quick ? [0, 3, 7] : [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
@@ -321,7 +374,7 @@ export async function run(args: string[]): Promise<unknown> {
 
   const out = {
     quick, mlp: { headline: h, trainSeconds: mlp.trainSeconds, result: resultJson(mlpRun) }, mlpCheap: { headline: hc }, solverRace: race,
-    ...(cnnRuns ? { cnn: { headline: headline(cnnRuns.full), result: resultJson(cnnRuns.full), fast: { headline: headline(cnnRuns.fast), gif: outcome(cnnRuns.fast, 'GIF-CGLS'), ga: outcome(cnnRuns.fast, 'GA') }, budgets: cnnRuns.budgets } } : {}),
+    ...(cnnRuns ? { cnn: { headline: headline(cnnRuns.full), result: resultJson(cnnRuns.full), fast: { headline: headline(cnnRuns.fast), gif: outcome(cnnRuns.fast, 'GIF-CGLS'), ga: outcome(cnnRuns.fast, 'GA') }, budgets: cnnRuns.budgets, damping: cnnRuns.damping } } : {}),
     perClass: {
       target: TARGET, presets: PRESETS, ratio: 0.05, selector: 'gradient', classes: classRows,
       summary: Object.fromEntries((Object.keys(PRESETS) as PresetName[]).map((name) => [name, summarise(classRows, name)])),

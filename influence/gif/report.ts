@@ -24,15 +24,15 @@ function columns(task: TaskResult['task']): { head: string[]; cells: (r: MethodR
   const tail = ['‖θ−θ_re‖', '‖θ−θ_warm‖', 'HVPs', 'time s', 'vs retrain', 'residual'];
   if (task === 'remove-class') {
     return {
-      head: ['method', '|J|', 'retained %', 'removed %', 'F1', 'plain F1', 'step', 'plain step', ...tail],
+      head: ['method', '|J|', 'retained %', 'removed %', 'F1', 'plain F1', 'val. F1', 'step', 'plain step', ...tail],
       cells: (r, rs) => [r.method, r.parameters ? String(r.parameters) : '—', pct(r.test.retainedAccuracy), pct(r.test.removedAccuracy), num(r.test.f1, 3),
-        num(r.plain?.f1, 3), stepCell(r), num(r.plainStep), ...common(r, rs)],
+        num(r.plain?.f1, 3), num(r.validationScore, 3), stepCell(r), num(r.plainStep), ...common(r, rs)],
     };
   }
   return {
-    head: ['method', '|J|', 'clean %', 'relabel %', 'corrupt %', 'plain relabel %', 'plain corrupt %', 'step', 'plain step', ...tail],
+    head: ['method', '|J|', 'clean %', 'relabel %', 'corrupt %', 'plain relabel %', 'plain corrupt %', 'val. score', 'step', 'plain step', ...tail],
     cells: (r, rs) => [r.method, r.parameters ? String(r.parameters) : '—', pct(r.test.cleanAccuracy), pct(r.test.relabelAccuracy), pct(r.test.corruptAccuracy),
-      pct(r.plain?.relabelAccuracy), pct(r.plain?.corruptAccuracy), stepCell(r), num(r.plainStep), ...common(r, rs)],
+      pct(r.plain?.relabelAccuracy), pct(r.plain?.corruptAccuracy), num(r.validationScore, 3), stepCell(r), num(r.plainStep), ...common(r, rs)],
   };
 }
 
@@ -170,7 +170,7 @@ export function markdownReport(result: TaskResult, chartFile: string | null, ext
     markdownTable(result),
     '',
     'Times: edits include scoring/selection, the target gradient and the validation step search (the plain step needs no search); ' +
-      '"vs retrain" divides by retraining from scratch. GA (Δθ_J = g_J, no Hessian) is a control: its plain step has no meaningful scale. ' +
+      '"vs retrain" divides by retraining from scratch. "val." is the validation score at the chosen step, the one number the search looked at. GA (Δθ_J = g_J, no Hessian) is a control: its plain step has no meaningful scale. ' +
       'A residual marked * did not reach the tolerance within the iteration limit (the best iterate is used).' +
       (result.rows.some((r) => r.stepAtEdge) || result.sweep.some((p) => p.stepAtEdge) ? ` ${EDGE_NOTE}` : ''),
   ];

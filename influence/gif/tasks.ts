@@ -78,6 +78,8 @@ export interface SweepPoint {
   readonly searchSeconds: number;
   /** The chosen step is the first or last of the grid: the best step may lie outside it. */
   readonly stepAtEdge: boolean;
+  /** The validation score at the chosen step (what the search maximised: `Metrics.score`). */
+  readonly validationScore: number;
 }
 
 /** How the model is (re)trained: the recipe of θ*, reused for retraining. */
@@ -124,6 +126,11 @@ export interface MethodRow {
   readonly plainStep?: number;
   /** The chosen step is the first or last of the grid: the best step may lie outside it. */
   readonly stepAtEdge?: boolean;
+  /**
+   * Edits: the validation score at the chosen step (`Metrics.score`, which the search maximised).
+   * Settings such as the damping can be compared on it without looking at the test set.
+   */
+  readonly validationScore?: number;
   /** Parameters changed (|J|, or all). */
   readonly parameters: number;
   /** ‖θ − θ_retrain‖ and ‖θ − θ_warm‖ at the chosen step. */
@@ -328,7 +335,7 @@ function runTask(args: {
   let started = performance.now();
   const search = lineSearch(args.net, params, args.validation.inputs);
   const searchSetupSeconds = (performance.now() - started) / 1000;
-  const chooseStep = (delta: Float64Array): { length: number; atEdge: boolean; seconds: number } => {
+  const chooseStep = (delta: Float64Array): { length: number; atEdge: boolean; score: number; seconds: number } => {
     started = performance.now();
     const line = search.along(delta);
     let best = { index: 0, score: -Infinity };
@@ -337,7 +344,7 @@ function runTask(args: {
       if (score > best.score) best = { index, score };
     });
     return {
-      length: s.stepGrid[best.index]! * thetaNorm, atEdge: best.index === 0 || best.index === s.stepGrid.length - 1,
+      length: s.stepGrid[best.index]! * thetaNorm, atEdge: best.index === 0 || best.index === s.stepGrid.length - 1, score: best.score,
       seconds: searchSetupSeconds + (performance.now() - started) / 1000,
     };
   };
@@ -350,7 +357,7 @@ function runTask(args: {
     const usesSelection = SELECTION_METHODS.includes(edit.method);
     rows.push({
       method: edit.method, test: args.test(chosen), plain: args.test(along(theta, edit.delta, plainStep, params)),
-      step: best.length, plainStep, stepAtEdge: best.atEdge, parameters: usesSelection ? args.selection.indices.length : theta.length,
+      step: best.length, plainStep, stepAtEdge: best.atEdge, validationScore: best.score, parameters: usesSelection ? args.selection.indices.length : theta.length,
       distanceToRetrain: distance(chosenVec, thetaRetrain), distanceToWarm: distance(chosenVec, thetaWarm),
       hvps: edit.hvps, seconds: edit.wallMs / 1000 + (usesSelection ? overhead : args.gradientSeconds) + best.seconds, searchSeconds: best.seconds,
       residual: edit.diagnostics?.relativeResidual, converged: edit.diagnostics?.converged,
@@ -381,7 +388,7 @@ function runTask(args: {
         for (const [method, delta, hvps, ms] of edits) {
           const best = chooseStep(delta);
           sweep.push({
-            ratio, selector, method, parameters: J.length, hvps, seconds: ms / 1000 + best.seconds, searchSeconds: best.seconds, stepAtEdge: best.atEdge,
+            ratio, selector, method, parameters: J.length, hvps, seconds: ms / 1000 + best.seconds, searchSeconds: best.seconds, stepAtEdge: best.atEdge, validationScore: best.score,
             test: args.test(along(theta, delta, best.length, params)), plain: args.test(along(theta, delta, norm(delta), params)),
           });
         }

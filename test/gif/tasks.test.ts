@@ -3,8 +3,8 @@
  * FIF and PIF by F1, retraining as ground truth) and backdoor correction on a slice of MNIST.
  */
 import { describe, expect, it } from 'vitest';
-import { Rng, toVector } from '../../engine/index.js';
-import { backdoor, gaussianBlobs, loadMnist, mlp, stratifiedSplit, subset, train } from '../../nn/index.js';
+import { Rng, fromVector, toVector } from '../../engine/index.js';
+import { argmaxRows, backdoor, gaussianBlobs, loadMnist, mlp, stratifiedSplit, subset, train } from '../../nn/index.js';
 import { correctBackdoor, removeClass, type Recipe, type TaskResult } from '../../influence/gif/tasks.js';
 import { formatTable, markdownReport, resultJson, sweepChart } from '../../influence/gif/report.js';
 
@@ -67,6 +67,28 @@ describe('class removal on overlapping Gaussian blobs (8 features, 4 classes, ML
         expect(p.seconds).toBeGreaterThanOrEqual(p.searchSeconds);
       }
     }
+  });
+
+  it("each edit's validation score is the validation F1 at its chosen step, the best of the grid", () => {
+    const { setup, result: r } = results[0]!;
+    const theta = toVector(setup.params);
+    const thetaNorm = Math.hypot(...theta);
+    const validationF1 = (delta: Float64Array, length: number): number => {
+      const size = Math.hypot(...delta);
+      const p = fromVector(theta.map((v, i) => v + (length * delta[i]!) / size), setup.params);
+      const pred = argmaxRows(setup.net.apply(p, setup.validation.x));
+      const retained = setup.validation.y.map((y, i) => (y !== 0 && pred[i] === y ? 1 : 0)).reduce((a, b) => a + b, 0) / setup.validation.y.filter((y) => y !== 0).length;
+      const removed = setup.validation.y.map((y, i) => (y === 0 && pred[i] === 0 ? 1 : 0)).reduce((a, b) => a + b, 0) / setup.validation.y.filter((y) => y === 0).length;
+      return (2 * (1 - removed) * retained) / (1 - removed + retained);
+    };
+    for (const row of r.rows.filter((x) => x.plain)) {
+      const delta = r.deltas[row.method]!;
+      expect(row.validationScore).toBeCloseTo(validationF1(delta, row.step!), 12);
+      for (const k of r.settings.stepGrid) expect(validationF1(delta, k * thetaNorm)).toBeLessThanOrEqual(row.validationScore! + 1e-12);
+    }
+    for (const row of r.rows.filter((x) => !x.plain)) expect(row.validationScore).toBeUndefined();
+    for (const p of r.sweep) expect(p.validationScore).toBeGreaterThan(0);
+    expect(formatTable(r)).toContain('val. F1');
   });
 
   it('a ground truth passed back in is reused: same retrain rows, no retraining', () => {
