@@ -28,11 +28,17 @@ export const backdoorCommand: Command = {
   summary: 'plant a trigger backdoor, then remove it with GIF and every baseline, compared with retraining',
   usage,
   async run(args) {
-    const parsed = parseFlags({ args: [...args], strict: true, allowPositionals: false, options: { ...taskOptions, fraction: { type: 'string' } } });
-    const fraction = numberFlag('fraction', parsed.values.fraction, 0.1, (v) => v > 0 && v < 1, 'in (0, 1)');
-    return runBackdoor(parseTaskOptions(parsed.values), fraction);
+    const { cli, fraction } = parseBackdoorArgs(args);
+    return runBackdoor(cli, fraction);
   },
 };
+
+/** The arguments of `gift backdoor`: the task options (with the backdoor's defaults) and --fraction. */
+export function parseBackdoorArgs(args: readonly string[]): { cli: TaskCli; fraction: number } {
+  const parsed = parseFlags({ args: [...args], strict: true, allowPositionals: false, options: { ...taskOptions, fraction: { type: 'string' } } });
+  const fraction = numberFlag('fraction', parsed.values.fraction, 0.1, (v) => v > 0 && v < 1, 'in (0, 1)');
+  return { cli: parseTaskOptions(parsed.values, 'backdoor'), fraction };
+}
 
 /** The body of `gift backdoor`. */
 export async function runBackdoor(cli: TaskCli, fraction: number): Promise<number> {

@@ -8,6 +8,13 @@ import { removeClass, type EditSettings, type Recipe, type Selector, type TaskRe
 import { UsageError, type Command } from '../command.js';
 import { numberFlag, positiveInt, parseFlags } from '../flags.js';
 
+/**
+ * The backdoored CNN's default learning rate. At the usual 0.05 the small CNN on the poisoned
+ * digits stops learning in its first epoch (every ReLU dies; `trainOrLoad` refuses the model);
+ * at 0.02 it reaches 95.1% clean test accuracy in 5 epochs.
+ */
+export const BACKDOOR_CNN_LR = 0.02;
+
 /** Options shared by the GIF task commands, with their help text. */
 export const taskOptionsHelp = `  --model mlp|cnn          network (default mlp: 784-128-10 tanh; cnn is much slower)
   --ratio X                fraction of each layer's parameters GIF/FIF/PIF change (default 0.05)
@@ -25,8 +32,8 @@ export const taskOptionsHelp = `  --model mlp|cnn          network (default mlp:
   --sweep LIST             ratios of the chart sweep, e.g. 0.01,0.02,0.05,0.1,0.2 (default); 'none' to skip
   --epochs N               training epochs of θ* and of retraining (default ${DEFAULT_RECIPE.epochs})
   --weight-decay X         wd of mean loss + (wd/2)‖θ‖² (default ${DEFAULT_RECIPE.weightDecay})
-  --lr X                   SGD learning rate of θ* and of retraining (default ${DEFAULT_RECIPE.lr}; the
-                           backdoored CNN needs 0.02: at 0.05 it stops learning, and the command says so)
+  --lr X                   SGD learning rate of θ* and of retraining (default ${DEFAULT_RECIPE.lr}, but
+                           ${BACKDOOR_CNN_LR} for the backdoored CNN, which stops learning at ${DEFAULT_RECIPE.lr})
   --seed N                 seed of training, the Hessian batch and random selections (default 0)
   --model-file PATH        cached θ* (default models/<model>-<data>-<recipe>.safetensors; trained if absent)
   --reports DIR            where the report goes (default reports)
@@ -60,8 +67,8 @@ export interface TaskCli {
   readonly save: boolean;
 }
 
-/** Validates the common options (UsageError on anything wrong). */
-export function parseTaskOptions(values: Record<string, string | boolean | undefined>): TaskCli {
+/** Validates the common options of `task`'s command (UsageError on anything wrong). */
+export function parseTaskOptions(values: Record<string, string | boolean | undefined>, task: 'remove-class' | 'backdoor' = 'remove-class'): TaskCli {
   const str = (k: string) => values[k] as string | undefined;
   const model = (str('model') ?? 'mlp') as ModelKind;
   if (model !== 'mlp' && model !== 'cnn') throw new UsageError(`--model must be mlp or cnn, got '${model}'`);
@@ -86,7 +93,7 @@ export function parseTaskOptions(values: Record<string, string | boolean | undef
     ...DEFAULT_RECIPE,
     epochs: numberFlag('epochs', str('epochs'), DEFAULT_RECIPE.epochs!, positiveInt, 'a positive integer'),
     weightDecay: numberFlag('weight-decay', str('weight-decay'), DEFAULT_RECIPE.weightDecay, (v) => v >= 0, 'a number ≥ 0'),
-    lr: numberFlag('lr', str('lr'), DEFAULT_RECIPE.lr!, (v) => v > 0, 'a positive number'),
+    lr: numberFlag('lr', str('lr'), task === 'backdoor' && model === 'cnn' ? BACKDOOR_CNN_LR : DEFAULT_RECIPE.lr!, (v) => v > 0, 'a positive number'),
     seed: settings.seed ?? 0,
   };
   return { model, settings, recipe, modelFile: str('model-file'), reports: str('reports') ?? 'reports', save: values['no-save'] !== true };

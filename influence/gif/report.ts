@@ -12,6 +12,8 @@ const num = (v: number | undefined, digits = 2): string => (v === undefined || N
 
 /** The chosen step, marked † when it is an end of the step grid (the best step may lie outside it). */
 const stepCell = (r: MethodRow): string => `${num(r.step)}${r.stepAtEdge ? '†' : ''}`;
+/** SIF is derived for removal; on label change it runs with the label-change loss in its place. */
+const SIF_LABEL_CHANGE_NOTE = "SIF is Basu et al.'s removal formula with the label-change loss in place of the removed loss, a heuristic: the Hessian of that difference of losses need not be positive semi-definite (docs/gif.md).";
 const EDGE_NOTE = '† the chosen step is an end of the step grid: the best step may lie outside it.';
 
 /** The columns of the table for a task. */
@@ -172,6 +174,7 @@ export function markdownReport(result: TaskResult, chartFile: string | null, ext
     'Times: edits include scoring/selection, the target gradient and the validation step search (the plain step needs no search); ' +
       '"vs retrain" divides by retraining from scratch. "val." is the validation score at the chosen step, the one number the search looked at. GA (Δθ_J = g_J, no Hessian) is a control: its plain step has no meaningful scale. ' +
       'A residual marked * did not reach the tolerance within the iteration limit (the best iterate is used).' +
+      (result.task === 'backdoor' && result.rows.some((r) => r.method === 'SIF') ? ` ${SIF_LABEL_CHANGE_NOTE}` : '') +
       (result.rows.some((r) => r.stepAtEdge) || result.sweep.some((p) => p.stepAtEdge) ? ` ${EDGE_NOTE}` : ''),
   ];
   if (result.sweep.length) {
