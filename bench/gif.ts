@@ -66,6 +66,13 @@ function removal(t: Trained, removedClass: number, groundTruth?: GroundTruth): C
 
 const log = { stage: (s: string) => console.log(`  · ${s}`) };
 
+/** One class removal, retraining only when `truths` has no ground truth for the class yet; the one it used is kept there. */
+function removeReusing(t: Trained, removedClass: number, truths: Map<number, GroundTruth>, settings: EditSettings): TaskResult {
+  const result = removeClass(removal(t, removedClass, truths.get(removedClass)), settings);
+  truths.set(removedClass, result.groundTruth);
+  return result;
+}
+
 /** The two budgets compared per class: the CLI's default, and the smallest that still edits. */
 const PRESETS = {
   default: { hessianSamples: 300, krylovIterations: 20, tolerance: 1e-4 },
@@ -105,6 +112,8 @@ interface EditOutcome {
   readonly timeRatio: number;
   readonly hvps: number;
   readonly residual: number | null;
+  /** Validation F1 at the chosen step: what the step search maximised. */
+  readonly validationScore: number;
 }
 
 interface ClassOutcome {
@@ -121,7 +130,7 @@ function outcome(result: TaskResult, method: string): EditOutcome {
   return {
     f1: row.test.f1!, plainF1: row.plain!.f1!, f1Gap: re.test.f1! - row.test.f1!,
     scoringSeconds: result.selectionSeconds, solveSeconds: row.seconds - result.selectionSeconds - search, searchSeconds: search,
-    seconds: row.seconds, timeRatio: row.seconds / re.seconds, hvps: row.hvps ?? 0, residual: row.residual ?? null,
+    seconds: row.seconds, timeRatio: row.seconds / re.seconds, hvps: row.hvps ?? 0, residual: row.residual ?? null, validationScore: row.validationScore!,
   };
 }
 
@@ -189,14 +198,11 @@ function budgetSweep(t: Trained, classes: readonly number[], reuse: Map<number, 
   const rows: BudgetOutcome[] = [];
   for (const c of classes) {
     console.log(`  · class ${c}${reuse.has(c) ? ' (retrained models reused)' : ': retrain, then edit'}`);
-    let groundTruth = reuse.get(c);
     let ga: EditOutcome | undefined;
     CNN_BUDGETS.forEach((budget, i) => {
       // GA needs no Hessian: one run of it per class, with the first budget
       const methods: EditSettings['methods'] = i === 0 ? ['GIF-CGLS', 'GA'] : ['GIF-CGLS'];
-      const result = removeClass(removal(t, c, groundTruth), { ratio: 0.05, selector: 'gradient', methods, ...budget });
-      groundTruth = result.groundTruth;
-      reuse.set(c, groundTruth);
+      const result = removeReusing(t, c, reuse, { ratio: 0.05, selector: 'gradient', methods, ...budget });
       const gif = outcome(result, 'GIF-CGLS');
       rows.push({ removedClass: c, hessianSamples: budget.hessianSamples, krylovIterations: budget.krylovIterations, method: 'GIF-CGLS', outcome: gif, meetsTarget: meets(gif) });
       if (i === 0) ga = outcome(result, 'GA');
@@ -227,8 +233,8 @@ const DAMPINGS = [0, 0.01, 0.1, 1] as const;
 interface DampingOutcome {
   readonly removedClass: number;
   readonly retrainF1: number;
-  /** Per λ of DAMPINGS: validation F1 at the chosen step, test F1, and the test gap to retraining. */
-  readonly byDamping: { damping: number; validationF1: number; f1: number; f1Gap: number; residual: number | null }[];
+  /** Per λ of DAMPINGS: the GIF (CGLS) edit, its validation F1 at the chosen step among them. */
+  readonly byDamping: (EditOutcome & { damping: number })[];
   /** λ with the best validation F1 (ties: the smaller λ), chosen without the test set. */
   readonly chosen: number;
 }
@@ -240,17 +246,10 @@ interface DampingOutcome {
 function dampingOnValidation(t: Trained, classes: readonly number[], reuse: Map<number, GroundTruth>): DampingOutcome[] {
   return classes.map((c) => {
     console.log(`  · class ${c}${reuse.has(c) ? ' (retrained models reused)' : ': retrain, then edit'}`);
-    let groundTruth = reuse.get(c);
-    const byDamping = DAMPINGS.map((damping) => {
-      const result = removeClass(removal(t, c, groundTruth), { ratio: 0.05, selector: 'gradient', methods: ['GIF-CGLS'], ...PRESETS.default, damping });
-      groundTruth = result.groundTruth;
-      reuse.set(c, groundTruth);
-      const gif = result.rows.find((r) => r.method === 'GIF-CGLS')!;
-      const re = result.rows.find((r) => r.method === 'retrain')!;
-      return { damping, validationF1: gif.validationScore!, f1: gif.test.f1!, f1Gap: re.test.f1! - gif.test.f1!, residual: gif.residual ?? null, retrainF1: re.test.f1! };
-    });
-    const best = byDamping.reduce((a, b) => (b.validationF1 > a.validationF1 ? b : a));
-    return { removedClass: c, retrainF1: byDamping[0]!.retrainF1, byDamping: byDamping.map(({ retrainF1: _r, ...d }) => d), chosen: best.damping };
+    const results = DAMPINGS.map((damping) => removeReusing(t, c, reuse, { ratio: 0.05, selector: 'gradient', methods: ['GIF-CGLS'], ...PRESETS.default, damping }));
+    const byDamping = results.map((result, i) => ({ damping: DAMPINGS[i]!, ...outcome(result, 'GIF-CGLS') }));
+    const best = byDamping.reduce((a, b) => (b.validationScore > a.validationScore ? b : a));
+    return { removedClass: c, retrainF1: results[0]!.rows.find((r) => r.method === 'retrain')!.test.f1!, byDamping, chosen: best.damping };
   });
 }
 
@@ -261,7 +260,7 @@ function printDamping(rows: readonly DampingOutcome[]): void {
   console.log(`class  retrain F1  | ${DAMPINGS.map((d) => `λ = ${d}`.padEnd(16)).join(' | ')} | picked  gap`);
   for (const r of rows) {
     const at = r.byDamping.find((d) => d.damping === r.chosen)!;
-    console.log(`${String(r.removedClass).padStart(5)}  ${f(r.retrainF1).padStart(10)}  | ${r.byDamping.map((d) => `${f(d.validationF1)} / ${gap(d.f1Gap)}`.padEnd(16)).join(' | ')} | ${String(r.chosen).padEnd(6)}  ${gap(at.f1Gap)}`);
+    console.log(`${String(r.removedClass).padStart(5)}  ${f(r.retrainF1).padStart(10)}  | ${r.byDamping.map((d) => `${f(d.validationScore)} / ${gap(d.f1Gap)}`.padEnd(16)).join(' | ')} | ${String(r.chosen).padEnd(6)}  ${gap(at.f1Gap)}`);
   }
   const worst = (pick: (r: DampingOutcome) => number) => Math.max(...rows.map((r) => r.byDamping.find((d) => d.damping === pick(r))!.f1Gap));
   console.log(`worst test gap: λ chosen on validation ${f(worst((r) => r.chosen))}; ${DAMPINGS.map((d) => `λ = ${d} everywhere ${f(worst(() => d))}`).join('; ')}`);

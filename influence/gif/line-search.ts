@@ -259,29 +259,12 @@ export function lineSearch(net: Sequential, params: Params, inputs: readonly Ten
           support = { kind: 'dense' };
         }
       });
-      const chunkOutputs = (length: number): Tensor[] => {
+      const outputs = (length: number): Tensor[] => {
         if (!Number.isFinite(length)) throw new ValueError(`lineSearch: step length must be finite, got ${length}`);
-        return acts.map((_, k) => materialize(stages.reduce((c, stage) => stage(c, length, k), NONE), layers.length, k));
+        const out = acts.map((_, k) => materialize(stages.reduce((c, stage) => stage(c, length, k), NONE), layers.length, k));
+        return chunksOf.map((ks) => (ks.length === 1 ? out[ks[0]!]! : concat(ks.map((k) => out[k]!), 0)));
       };
-      return {
-        outputs(length) {
-          const out = chunkOutputs(length);
-          return chunksOf.map((ks) => (ks.length === 1 ? out[ks[0]!]! : concat(ks.map((k) => out[k]!), 0)));
-        },
-        predictions(length) {
-          const labels = chunkOutputs(length).map(argmaxRows);
-          return chunksOf.map((ks) => {
-            const joined = new Int32Array(ks.reduce((total, k) => total + labels[k]!.length, 0));
-            let at = 0;
-            for (const k of ks) {
-              joined.set(labels[k]!, at);
-              at += labels[k]!.length;
-            }
-            return joined;
-          });
-        },
-        movedUnits: firstMoved ?? 0,
-      };
+      return { outputs, predictions: (length) => outputs(length).map(argmaxRows), movedUnits: firstMoved ?? 0 };
     },
   };
 }

@@ -10,6 +10,7 @@
  */
 import { NonFiniteError, ShapeError, grad, mul, toVector, type Tensor } from '../../engine/index.js';
 import { sampleChunks, type Params, type Sequential } from '../../nn/index.js';
+import { axpy } from '../linalg.js';
 
 /** Per-layer unit scores, one Float64Array per Linear/Conv2d layer in `parameterLayout()` order. */
 export interface UnitScores {
@@ -91,8 +92,7 @@ export function unitScores(net: Sequential, params: Params, x: Tensor, targetLos
       return mul(targetLoss(out, { start, end }), (end - start) / n);
     })(params);
     const flat = toVector(g);
-    if (targetGradient === null) targetGradient = flat;
-    else for (let j = 0; j < flat.length; j++) targetGradient[j]! += flat[j]!;
+    targetGradient = targetGradient === null ? flat : axpy(1, flat, targetGradient);
   }
   const gradient = targetGradient!;
   gradient.forEach((v, i) => {
