@@ -4,7 +4,7 @@ import {
   DEFAULT_RECIPE, consoleProgress, defaultModelPath, mnistSplits, networkOf, testAccuracy, trainOrLoad, type ModelKind,
 } from '../../influence/gif/experiment.js';
 import { formatTable, writeReport } from '../../influence/gif/report.js';
-import { removeClass, type EditSettings, type Recipe, type Selector, type TaskResult } from '../../influence/gif/tasks.js';
+import { AUTO_DAMPING, removeClass, type EditSettings, type Recipe, type Selector, type TaskResult } from '../../influence/gif/tasks.js';
 import { UsageError, type Command } from '../command.js';
 import { numberFlag, positiveInt, parseFlags } from '../flags.js';
 
@@ -21,8 +21,11 @@ export const taskOptionsHelp = `  --model mlp|cnn          network (default mlp:
   --selector NAME          gradient|output|gradient-lowest|output-lowest|random|threshold (default gradient)
   --threshold X            |mean output| threshold for --selector threshold (default 0.5)
   --hessian-samples N      retained samples in the Hessian batch (default 300)
-  --damping X              λ of H + λI (default 0 for mlp, 0.1 for cnn: undamped GIF on the CNN missed
-                           retraining's F1 by up to 0.45 on some classes; see docs/gif.md)
+  --damping X|LIST|auto    λ of H + λI (default 0 for mlp, 0.1 for cnn: undamped GIF on the CNN missed
+                           retraining's F1 by up to 0.45 on some classes; see docs/gif.md). A list such as
+                           0,0.1,1 runs every Hessian-based edit at each λ and keeps, per method, the λ
+                           that scores best on validation (costs one solve and search per λ);
+                           auto = ${AUTO_DAMPING.join(',')}
   --iterations N           Richardson iterations of GIF (default 60)
   --krylov-iterations N    CGLS iterations of GIF-CGLS, FIF, IF/PIF and SIF (default --iterations/3 = 20);
                            --hessian-samples 100 --krylov-iterations 4 is the fast preset of bench/gif.ts
@@ -67,6 +70,16 @@ export interface TaskCli {
   readonly save: boolean;
 }
 
+/** `--damping`: one λ, a comma-separated list of distinct λ, or `auto` ({@link AUTO_DAMPING}). */
+function parseDamping(text: string | undefined, fallback: number): number | readonly number[] {
+  if (text === undefined) return fallback;
+  if (text.trim() === 'auto') return AUTO_DAMPING;
+  const what = "a number ≥ 0, a comma-separated list of them, or 'auto'";
+  const list = text.split(',').map((v) => numberFlag('damping', v, 0, (x) => x >= 0, what));
+  if (new Set(list).size !== list.length) throw new UsageError(`--damping lists a value twice: '${text}'`);
+  return list.length === 1 ? list[0]! : list;
+}
+
 /** Validates the common options of `task`'s command (UsageError on anything wrong). */
 export function parseTaskOptions(values: Record<string, string | boolean | undefined>, task: 'remove-class' | 'backdoor' = 'remove-class'): TaskCli {
   const str = (k: string) => values[k] as string | undefined;
@@ -84,7 +97,7 @@ export function parseTaskOptions(values: Record<string, string | boolean | undef
     ratio: numberFlag('ratio', str('ratio'), 0.05, (v) => v > 0 && v <= 1, 'in (0, 1]'),
     selector, threshold: numberFlag('threshold', str('threshold'), 0.5, (v) => v >= 0, 'a number ≥ 0'),
     hessianSamples: numberFlag('hessian-samples', str('hessian-samples'), 300, positiveInt, 'a positive integer'),
-    damping: numberFlag('damping', str('damping'), model === 'cnn' ? CNN_DAMPING : 0, (v) => v >= 0, 'a number ≥ 0'),
+    damping: parseDamping(str('damping'), model === 'cnn' ? CNN_DAMPING : 0),
     richardsonIterations: iterations, krylovIterations,
     tolerance: numberFlag('tolerance', str('tolerance'), 1e-4, (v) => v > 0 && v < 1, 'in (0, 1)'),
     methods: methods as EditMethod[], sweepRatios, seed: numberFlag('seed', str('seed'), 0, Number.isInteger, 'an integer'),
@@ -106,7 +119,8 @@ export function finishTask(result: TaskResult, cli: TaskCli, name: string, extra
   const gif = result.rows.find((r) => r.method === 'GIF-CGLS') ?? result.rows.find((r) => r.method === 'GIF');
   if (gif) {
     console.log('');
-    console.log(`GIF edited ${gif.parameters} of ${result.parameterCount} parameters in ${gif.seconds.toFixed(1)} s (scoring, solve and step search); ` +
+    const damping = gif.dampingTrials ? ` at each of ${gif.dampingTrials.length} dampings; λ = ${gif.damping} chosen on validation` : '';
+    console.log(`GIF edited ${gif.parameters} of ${result.parameterCount} parameters in ${gif.seconds.toFixed(1)} s (scoring, solve and step search${damping}); ` +
       `retraining from scratch took ${result.retrainSeconds.toFixed(1)} s.`);
   }
   if (cli.save) {

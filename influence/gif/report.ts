@@ -16,8 +16,25 @@ const stepCell = (r: MethodRow): string => `${num(r.step)}${r.stepAtEdge ? '†'
 const SIF_LABEL_CHANGE_NOTE = "SIF is Basu et al.'s removal formula with the label-change loss in place of the removed loss, a heuristic: the Hessian of that difference of losses need not be positive semi-definite (docs/gif.md).";
 const EDGE_NOTE = '† the chosen step is an end of the step grid: the best step may lie outside it.';
 
-/** The columns of the table for a task. */
-function columns(task: TaskResult['task']): { head: string[]; cells: (r: MethodRow, retrainSeconds: number) => string[] } {
+/** The task tried a list of dampings, so every Hessian-based row has its own λ, chosen on validation. */
+const triedDampings = (result: TaskResult): boolean => typeof result.settings.damping !== 'number';
+const dampingText = (d: number | readonly number[]): string => (typeof d === 'number' ? String(d) : `λ ∈ {${d.join(', ')}}, each method's chosen on validation`);
+
+/** The columns of the table for a task (with a λ column when it tried several dampings). */
+function columns(result: TaskResult): { head: string[]; cells: (r: MethodRow, retrainSeconds: number) => string[] } {
+  const { head, cells } = taskColumns(result.task);
+  if (!triedDampings(result)) return { head, cells };
+  const at = head.indexOf('step');
+  return {
+    head: [...head.slice(0, at), 'λ', ...head.slice(at)],
+    cells: (r, rs) => {
+      const c = cells(r, rs);
+      return [...c.slice(0, at), r.damping === undefined ? '—' : String(r.damping), ...c.slice(at)];
+    },
+  };
+}
+
+function taskColumns(task: TaskResult['task']): { head: string[]; cells: (r: MethodRow, retrainSeconds: number) => string[] } {
   const common = (r: MethodRow, retrainSeconds: number): string[] => [
     num(r.distanceToRetrain), num(r.distanceToWarm), r.hvps === undefined ? '—' : String(r.hvps), num(r.seconds, 1),
     r.method === 'original' ? '—' : r.seconds === 0 ? '—' : `${(r.seconds / retrainSeconds).toFixed(2)}×`,
@@ -43,7 +60,7 @@ function columns(task: TaskResult['task']): { head: string[]; cells: (r: MethodR
  * @example console.log(formatTable(result))
  */
 export function formatTable(result: TaskResult): string {
-  const { head, cells } = columns(result.task);
+  const { head, cells } = columns(result);
   const rows = result.rows.map((r) => cells(r, result.retrainSeconds));
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (c: string[]) => c.map((v, i) => (i === 0 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ');
@@ -53,7 +70,7 @@ export function formatTable(result: TaskResult): string {
 }
 
 function markdownTable(result: TaskResult): string {
-  const { head, cells } = columns(result.task);
+  const { head, cells } = columns(result);
   return [
     `| ${head.map(escapePipes).join(' | ')} |`,
     `| ${head.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`,
@@ -144,10 +161,29 @@ function sweepTable(result: TaskResult): string {
   if (!result.sweep.length) return '';
   const value = (p: SweepPoint, m: Metrics) => (result.task === 'remove-class' ? num(m.f1, 3) : pct(m.relabelAccuracy));
   const what = result.task === 'remove-class' ? 'F1' : 'relabel %';
+  const withDamping = triedDampings(result);
   return [
-    `| selector | ratio | method | \\|J\\| | ${what} (chosen step) | ${what} (plain step) | HVPs |`,
-    '| --- | ---: | --- | ---: | ---: | ---: | ---: |',
-    ...result.sweep.map((p) => `| ${p.selector} | ${(100 * p.ratio).toFixed(1)}% | ${p.method === 'GIF-CGLS' ? 'GIF (CGLS)' : p.method} | ${p.parameters} | ${value(p, p.test)}${p.stepAtEdge ? '†' : ''} | ${value(p, p.plain)} | ${p.hvps} |`),
+    `| selector | ratio | method | \\|J\\| | ${what} (chosen step) | ${what} (plain step) | HVPs |${withDamping ? ' λ |' : ''}`,
+    `| --- | ---: | --- | ---: | ---: | ---: | ---: |${withDamping ? ' ---: |' : ''}`,
+    ...result.sweep.map((p) => `| ${p.selector} | ${(100 * p.ratio).toFixed(1)}% | ${p.method === 'GIF-CGLS' ? 'GIF (CGLS)' : p.method} | ${p.parameters} | ${value(p, p.test)}${p.stepAtEdge ? '†' : ''} | ${value(p, p.plain)} | ${p.hvps} |${withDamping ? ` ${p.damping} |` : ''}`),
+  ].join('\n');
+}
+
+/** Each Hessian-based edit at every λ tried: the validation score that chose λ, and the test score beside it. */
+function dampingTable(result: TaskResult): string {
+  const rows = result.rows.filter((r) => r.dampingTrials);
+  if (!rows.length) return '';
+  const dampings = rows[0]!.dampingTrials!.map((t) => t.damping);
+  const what = result.task === 'remove-class' ? 'F1' : 'score';
+  return [
+    `| method | ${dampings.map((d) => `λ = ${d}`).join(' | ')} |`,
+    `| --- | ${dampings.map(() => '---:').join(' | ')} |`,
+    ...rows.map((r) => `| ${r.method} | ${r.dampingTrials!.map((t) => {
+      const cell = `${num(t.validationScore, 3)} / ${num(t.test.score, 3)}`;
+      return t.damping === r.damping ? `**${cell}**` : cell;
+    }).join(' | ')} |`),
+    '',
+    `Each cell: validation ${what} / test ${what} at that λ's chosen step. The chosen λ (bold) has the best validation ${what}; ties go to the smaller λ. The test number is there to read, never to choose by.`,
   ].join('\n');
 }
 
@@ -162,7 +198,7 @@ export function markdownReport(result: TaskResult, chartFile: string | null, ext
     '',
     `- training samples n = ${result.n}, target samples m = ${result.m}, parameters P = ${result.parameterCount}`,
     `- selection: ${result.selection.rule} at ratio ${(100 * s.ratio).toFixed(1)}% → |J| = ${result.selection.indices.length} (${(100 * result.selection.fraction).toFixed(2)}%)`,
-    `- Hessian batch: ${s.hessianSamples} samples of the retained (clean) data, damping ${s.damping}; solver tolerance ${s.tolerance}, ` +
+    `- Hessian batch: ${s.hessianSamples} samples of the retained (clean) data, damping ${dampingText(s.damping)}; solver tolerance ${s.tolerance}, ` +
       `Richardson ≤ ${s.richardsonIterations} iterations, CGLS ≤ ${s.krylovIterations}`,
     `- step: chosen on the validation split among ${s.stepGrid.length} lengths (${s.stepGrid[0]}…${s.stepGrid[s.stepGrid.length - 1]!.toPrecision(3)} × ‖θ*‖); "plain" is θ* + Δθ`,
     ...Object.entries(extra).map(([k, v]) => `- ${k}: ${v}`),
@@ -177,6 +213,7 @@ export function markdownReport(result: TaskResult, chartFile: string | null, ext
       (result.task === 'backdoor' && result.rows.some((r) => r.method === 'SIF') ? ` ${SIF_LABEL_CHANGE_NOTE}` : '') +
       (result.rows.some((r) => r.stepAtEdge) || result.sweep.some((p) => p.stepAtEdge) ? ` ${EDGE_NOTE}` : ''),
   ];
+  if (triedDampings(result) && result.rows.some((r) => r.dampingTrials)) lines.push('', '## Damping chosen on validation', '', dampingTable(result));
   if (result.sweep.length) {
     lines.push('', '## Accuracy against modification ratio', '');
     if (chartFile) lines.push(`![accuracy against modification ratio](${chartFile})`, '');

@@ -37,8 +37,14 @@ export interface EditSettings {
   readonly threshold?: number;
   /** Samples of the retained (clean) data in the Hessian batch [1000]. */
   readonly hessianSamples?: number;
-  /** λ of H + λI [0]. */
-  readonly damping?: number;
+  /**
+   * λ of H + λI [0]. A list tries each λ: every Hessian-based edit is solved and searched at
+   * each, and keeps the λ whose chosen step scores best on validation (ties go to the smaller λ),
+   * as the step is chosen. Its row then reports that λ (`MethodRow.damping`), every λ tried
+   * (`MethodRow.dampingTrials`), and the HVPs and seconds of all of them. {@link AUTO_DAMPING}
+   * is a list that suits the small MNIST models.
+   */
+  readonly damping?: number | readonly number[];
   /** Iterations of each solver [GIF Richardson 100, Krylov 30]. */
   readonly richardsonIterations?: number;
   readonly krylovIterations?: number;
@@ -80,6 +86,18 @@ export interface SweepPoint {
   readonly stepAtEdge: boolean;
   /** The validation score at the chosen step (what the search maximised: `Metrics.score`). */
   readonly validationScore: number;
+  /** The λ of H + λI the point used: with a list of dampings, the one chosen on validation. */
+  readonly damping: number;
+}
+
+/** One λ an edit was tried at, when the settings give a list of dampings. */
+export interface DampingTrial {
+  readonly damping: number;
+  /** The validation score at this λ's chosen step: what the choice of λ compared. */
+  readonly validationScore: number;
+  /** Test metrics at this λ's chosen step. Reported to study the choice; never used to make it. */
+  readonly test: Metrics;
+  readonly hvps: number;
 }
 
 /** How the model is (re)trained: the recipe of θ*, reused for retraining. */
@@ -131,6 +149,10 @@ export interface MethodRow {
    * Settings such as the damping can be compared on it without looking at the test set.
    */
   readonly validationScore?: number;
+  /** Edits that solve with H: the λ of H + λI behind `test` (with a list of dampings, the one chosen on validation). */
+  readonly damping?: number;
+  /** With a list of dampings: the edit at every λ tried, in increasing λ. */
+  readonly dampingTrials?: readonly DampingTrial[];
   /** Parameters changed (|J|, or all). */
   readonly parameters: number;
   /** ‖θ − θ_retrain‖ and ‖θ − θ_warm‖ at the chosen step. */
@@ -204,7 +226,32 @@ function defaults(s: EditSettings): TaskResult['settings'] {
   if (!Number.isInteger(out.hessianSamples) || out.hessianSamples < 1) throw new ValueError(`GIF task: hessianSamples must be a positive integer, got ${out.hessianSamples}`);
   if (!stepGrid.length || !stepGrid.every((v) => v > 0 && Number.isFinite(v))) throw new ValueError('GIF task: the step grid must hold positive finite multiples');
   for (const m of out.methods) if (!EDIT_METHODS.includes(m)) throw new ValueError(`GIF task: unknown method '${m}' (use ${EDIT_METHODS.join(', ')})`);
-  return out;
+  // a list is kept in the order it is tried (increasing λ), and a one-entry list is a single λ
+  const dampings = dampingsOf(out.damping);
+  return { ...out, damping: dampings.length === 1 ? dampings[0]! : dampings };
+}
+
+/**
+ * Dampings to choose from on validation: an edit is tried at each, and each method keeps the λ
+ * that scores best there. On the small MNIST CNN, over the ten classes, the choice had the same
+ * worst test gap to retraining as the CLI's fixed λ = 0.1 and a smaller mean gap (docs/gif.md).
+ * It costs one solve and one step search per λ.
+ */
+export const AUTO_DAMPING: readonly number[] = [0, 0.01, 0.1, 1];
+
+/** The settings' damping as a checked list in increasing order (one entry for a single λ). */
+function dampingsOf(damping: number | readonly number[]): number[] {
+  const list = typeof damping === 'number' ? [damping] : [...damping];
+  if (!list.length) throw new ValueError('GIF task: the list of dampings is empty');
+  for (const d of list) if (!(d >= 0 && Number.isFinite(d))) throw new ValueError(`GIF task: damping must be a finite number ≥ 0, got ${d}`);
+  if (new Set(list).size !== list.length) throw new ValueError(`GIF task: the dampings ${list.join(', ')} repeat a value`);
+  return list.sort((a, b) => a - b);
+}
+
+/** `A + λI` as an operator: one undamped Hessian serves every λ of a list. */
+function damped(A: LinearOperator, damping: number): LinearOperator {
+  if (damping === 0) return A;
+  return { size: A.size, apply: (v) => A.apply(v).map((x, i) => x + damping * v[i]!), get hvps() { return A.hvps; } };
 }
 
 /**
@@ -255,14 +302,14 @@ function sample(pool: Int32Array, count: number, rng: Rng): Int32Array {
 /** The edits requested, on one Hessian operator; each timed and counted on its own. */
 function computeEdits(
   H: LinearOperator, J: Int32Array, g: Float64Array, s: TaskResult['settings'], sif: () => { targetHessian: LinearOperator; gSum: Float64Array; n: number; m: number; wd: number },
-  progress: TaskProgress,
+  progress: TaskProgress, methods: readonly EditMethod[], label: string,
 ): Edit[] {
   const edits: Edit[] = [];
   const iter = (name: string, max: number) => (i: number, r: number) => progress.iteration?.(name, i, max, r);
   const kOpts = (name: string) => ({ tolerance: s.tolerance, maxIterations: s.krylovIterations, onIteration: iter(name, s.krylovIterations) });
   let full: Edit | undefined;
-  for (const method of s.methods) {
-    progress.stage?.(`edit ${method}`);
+  for (const method of methods) {
+    progress.stage?.(`edit ${method}${label}`);
     switch (method) {
       case 'GIF': edits.push(gifEdit(H, J, g, { solver: 'richardson', tolerance: s.tolerance, maxIterations: s.richardsonIterations, powerIterations: 10, onIteration: iter('GIF', s.richardsonIterations), seed: s.seed })); break;
       case 'GIF-CGLS': edits.push(gifEdit(H, J, g, { solver: 'cgls', ...kOpts('GIF-CGLS') })); break;
@@ -301,6 +348,16 @@ interface ValidationSplit {
   metrics(predictions: readonly Int32Array[]): Metrics;
 }
 
+/** The step a search chose along one edit, its validation score, and the search's seconds. */
+interface StepChoice { readonly length: number; readonly atEdge: boolean; readonly score: number; readonly seconds: number }
+
+/** The trial whose chosen step scores best on validation; trials come in increasing λ, so ties keep the smaller λ. */
+function bestOnValidation<T extends { readonly best: StepChoice }>(trials: readonly T[]): T {
+  return trials.reduce((a, b) => (b.best.score > a.best.score ? b : a));
+}
+
+const sum = <T>(items: readonly T[], value: (item: T) => number): number => items.reduce((total, item) => total + value(item), 0);
+
 /** Shared driver: edits, step search on validation, retraining, rows. */
 function runTask(args: {
   task: TaskResult['task']; description: string; net: Sequential; params: Params; n: number; m: number;
@@ -311,7 +368,15 @@ function runTask(args: {
   const { params, settings: s, progress } = args;
   const theta = toVector(params);
   const thetaNorm = norm(theta);
-  const edits = computeEdits(args.H, args.selection.indices, args.g, s, args.sif, progress);
+  const dampings = dampingsOf(s.damping);
+  // every edit at every λ (GA solves nothing, so one run of it serves them all), before the
+  // ground truth, so the steps are chosen with everything in hand
+  const tried: { damping: number; edit: Edit }[] = [];
+  dampings.forEach((damping, i) => {
+    const methods = i === 0 ? s.methods : s.methods.filter((m) => m !== 'GA');
+    const label = dampings.length > 1 ? ` (λ = ${damping})` : '';
+    for (const edit of computeEdits(damped(args.H, damping), args.selection.indices, args.g, s, args.sif, progress, methods, label)) tried.push({ damping, edit });
+  });
 
   const groundTruth = args.groundTruth ?? retrainBoth(args.retrain, progress);
   const { scratch: retrained, warm, scratchSeconds: retrainSeconds, warmSeconds } = groundTruth;
@@ -335,7 +400,7 @@ function runTask(args: {
   let started = performance.now();
   const search = lineSearch(args.net, params, args.validation.inputs);
   const searchSetupSeconds = (performance.now() - started) / 1000;
-  const chooseStep = (delta: Float64Array): { length: number; atEdge: boolean; score: number; seconds: number } => {
+  const chooseStep = (delta: Float64Array): StepChoice => {
     started = performance.now();
     const line = search.along(delta);
     let best = { index: 0, score: -Infinity };
@@ -345,50 +410,61 @@ function runTask(args: {
     });
     return {
       length: s.stepGrid[best.index]! * thetaNorm, atEdge: best.index === 0 || best.index === s.stepGrid.length - 1, score: best.score,
-      seconds: searchSetupSeconds + (performance.now() - started) / 1000,
+      seconds: (performance.now() - started) / 1000,
     };
   };
-  for (const edit of edits) {
-    deltas[edit.method] = edit.delta;
+  for (const method of s.methods) {
+    const trials = tried.filter((t) => t.edit.method === method).map((t) => ({ ...t, best: chooseStep(t.edit.delta) }));
+    const { edit, best, damping } = bestOnValidation(trials);
+    deltas[method] = edit.delta;
     const plainStep = norm(edit.delta);
-    const best = chooseStep(edit.delta);
     const chosen = along(theta, edit.delta, best.length, params);
     const chosenVec = toVector(chosen);
-    const usesSelection = SELECTION_METHODS.includes(edit.method);
+    const usesSelection = SELECTION_METHODS.includes(method);
+    const searchSeconds = searchSetupSeconds + sum(trials, (t) => t.best.seconds);
     rows.push({
-      method: edit.method, test: args.test(chosen), plain: args.test(along(theta, edit.delta, plainStep, params)),
+      method, test: args.test(chosen), plain: args.test(along(theta, edit.delta, plainStep, params)),
       step: best.length, plainStep, stepAtEdge: best.atEdge, validationScore: best.score, parameters: usesSelection ? args.selection.indices.length : theta.length,
+      ...(method === 'GA' ? {} : { damping }),
+      ...(trials.length > 1 ? { dampingTrials: trials.map((t) => ({ damping: t.damping, validationScore: t.best.score, test: args.test(along(theta, t.edit.delta, t.best.length, params)), hvps: t.edit.hvps })) } : {}),
       distanceToRetrain: distance(chosenVec, thetaRetrain), distanceToWarm: distance(chosenVec, thetaWarm),
-      hvps: edit.hvps, seconds: edit.wallMs / 1000 + (usesSelection ? overhead : args.gradientSeconds) + best.seconds, searchSeconds: best.seconds,
+      hvps: sum(trials, (t) => t.edit.hvps), seconds: sum(trials, (t) => t.edit.wallMs / 1000) + (usesSelection ? overhead : args.gradientSeconds) + searchSeconds, searchSeconds,
       residual: edit.diagnostics?.relativeResidual, converged: edit.diagnostics?.converged,
     });
   }
-  // the sweep: GIF (CGLS), FIF and PIF at every ratio and selector, on the same H and g
+  // the sweep: GIF (CGLS), FIF and PIF at every ratio and selector, on the same H and g, each at
+  // every λ with the λ chosen on validation as above
   const sweep: SweepPoint[] = [];
   if (s.sweepRatios.length) {
-    let full = deltas.IF;
-    if (!full) {
-      progress.stage?.('sweep: IF for PIF');
-      full = ifEdit(args.H, args.g, { tolerance: s.tolerance, maxIterations: s.krylovIterations }).delta;
-    }
-    const fullDelta = full;
+    const kOpts = { tolerance: s.tolerance, maxIterations: s.krylovIterations };
+    const fullDeltas = dampings.map((damping) => {
+      const done = tried.find((t) => t.edit.method === 'IF' && t.damping === damping);
+      if (done) return done.edit.delta;
+      progress.stage?.(`sweep: IF for PIF${dampings.length > 1 ? ` (λ = ${damping})` : ''}`);
+      return ifEdit(damped(args.H, damping), args.g, kOpts).delta;
+    });
     for (const selector of s.sweepSelectors) {
       for (const ratio of s.sweepRatios) {
         progress.stage?.(`sweep: ${selector} selection at ${(100 * ratio).toFixed(1)}%`);
         const J = selectFromScores(args.net, args.scores, { ...s, ratio, selector }).indices;
-        const kOpts = { tolerance: s.tolerance, maxIterations: s.krylovIterations };
-        const edits: [SweepPoint['method'], Float64Array, number, number][] = [];
-        const gif = gifEdit(args.H, J, args.g, { solver: 'cgls', ...kOpts });
-        edits.push(['GIF-CGLS', gif.delta, gif.hvps, gif.wallMs]);
-        const fif = fifEdit(args.H, J, args.g, kOpts);
-        edits.push(['FIF', fif.delta, fif.hvps, fif.wallMs]);
-        const pif = new Float64Array(fullDelta.length);
-        for (const j of J) pif[j] = fullDelta[j]!;
-        edits.push(['PIF', pif, 0, 0]);
-        for (const [method, delta, hvps, ms] of edits) {
-          const best = chooseStep(delta);
+        const byMethod: Record<SweepPoint['method'], { damping: number; delta: Float64Array; hvps: number; seconds: number; best: StepChoice }[]> = { 'GIF-CGLS': [], FIF: [], PIF: [] };
+        dampings.forEach((damping, i) => {
+          const H = damped(args.H, damping);
+          const gif = gifEdit(H, J, args.g, { solver: 'cgls', ...kOpts });
+          const fif = fifEdit(H, J, args.g, kOpts);
+          const pif = new Float64Array(theta.length);
+          for (const j of J) pif[j] = fullDeltas[i]![j]!;
+          byMethod['GIF-CGLS'].push({ damping, delta: gif.delta, hvps: gif.hvps, seconds: gif.wallMs / 1000, best: chooseStep(gif.delta) });
+          byMethod.FIF.push({ damping, delta: fif.delta, hvps: fif.hvps, seconds: fif.wallMs / 1000, best: chooseStep(fif.delta) });
+          byMethod.PIF.push({ damping, delta: pif, hvps: 0, seconds: 0, best: chooseStep(pif) });
+        });
+        for (const method of ['GIF-CGLS', 'FIF', 'PIF'] as const) {
+          const trials = byMethod[method];
+          const { delta, best, damping } = bestOnValidation(trials);
+          const searchSeconds = searchSetupSeconds + sum(trials, (t) => t.best.seconds);
           sweep.push({
-            ratio, selector, method, parameters: J.length, hvps, seconds: ms / 1000 + best.seconds, searchSeconds: best.seconds, stepAtEdge: best.atEdge, validationScore: best.score,
+            ratio, selector, method, parameters: J.length, hvps: sum(trials, (t) => t.hvps), seconds: sum(trials, (t) => t.seconds) + searchSeconds, searchSeconds,
+            stepAtEdge: best.atEdge, validationScore: best.score, damping,
             test: args.test(along(theta, delta, best.length, params)), plain: args.test(along(theta, delta, norm(delta), params)),
           });
         }
@@ -505,7 +581,7 @@ export function removeClass(setup: ClassRemovalSetup, settings: EditSettings = {
   const objective = ceObjective(net, recipe.weightDecay);
   const rng = new Rng(s.seed);
   const hBatch = subset(data, sample(retainedIdx, s.hessianSamples, rng));
-  const H = hessianOperator(objective, params, [{ x: hBatch.x, y: hBatch.y }], { damping: s.damping });
+  const H = hessianOperator(objective, params, [{ x: hBatch.x, y: hBatch.y }]); // undamped: runTask adds each λ
   const hu = subset(target, sample(Int32Array.from({ length: m }, (_, i) => i), s.targetHessianSamples, new Rng(s.seed + 1)));
   const sif = () => ({
     targetHessian: scaled(hessianOperator({ loss: objective.loss }, params, [{ x: hu.x, y: hu.y }]), m),
@@ -606,7 +682,7 @@ export function correctBackdoor(setup: BackdoorSetup, settings: EditSettings = {
   const cleanIdx = Int32Array.from(Array.from(data.y.keys()).filter((i) => !isPoisoned[i]));
   const hBatch = subset(data, sample(cleanIdx, s.hessianSamples, new Rng(s.seed)));
   const objective = ceObjective(net, recipe.weightDecay);
-  const H = hessianOperator(objective, params, [{ x: hBatch.x, y: hBatch.y }], { damping: s.damping });
+  const H = hessianOperator(objective, params, [{ x: hBatch.x, y: hBatch.y }]); // undamped: runTask adds each λ
   const huIdx = sample(Int32Array.from({ length: m }, (_, i) => i), s.targetHessianSamples, new Rng(s.seed + 1));
   const hu = subset(target, huIdx);
   const huTrue = Int32Array.from(huIdx, (i) => trueLabels[i]!);

@@ -13,7 +13,7 @@ import { Rng } from '../../engine/index.js';
 import { gaussianBlobs, mlp } from '../../nn/index.js';
 import { trainOrLoad } from '../../influence/gif/experiment.js';
 import { writeReport } from '../../influence/gif/report.js';
-import type { TaskResult } from '../../influence/gif/tasks.js';
+import { AUTO_DAMPING, type TaskResult } from '../../influence/gif/tasks.js';
 
 describe('gift remove-class / backdoor / remove-group arguments', () => {
   const bad: [typeof removeClassCommand, string[], RegExp][] = [
@@ -69,6 +69,14 @@ describe('parseTaskOptions', () => {
     expect(parseTaskOptions({}).settings.damping).toBe(0);
     expect(parseTaskOptions({ model: 'cnn' }).settings.damping).toBe(0.1);
     expect(parseTaskOptions({ model: 'cnn', damping: '0' }).settings.damping).toBe(0);
+  });
+
+  it('--damping takes a list or auto, for a λ chosen on validation per method', () => {
+    expect(parseTaskOptions({ damping: '0,0.1,1' }).settings.damping).toEqual([0, 0.1, 1]);
+    expect(parseTaskOptions({ model: 'cnn', damping: 'auto' }).settings.damping).toEqual(AUTO_DAMPING);
+    expect(parseTaskOptions({ damping: '0.3' }).settings.damping).toBe(0.3);
+    for (const bad of ['-1', 'strong', '0,,1', '0.1,0.1', '0,-0.1']) expect(() => parseTaskOptions({ damping: bad })).toThrow(UsageError);
+    expect(() => parseTaskOptions({ damping: '0.1,0.1' })).toThrow(/twice/);
   });
 
   it('--lr sets the learning rate of θ* and of retraining, and must be positive', () => {

@@ -121,6 +121,67 @@ describe('class removal on overlapping Gaussian blobs (8 features, 4 classes, ML
     expect(formatTable(first)).not.toContain('†');
   });
 
+  it('a list of dampings: each method keeps the λ that scores best on validation, and pays for every λ', () => {
+    const { setup, settings, result: first } = results[0]!;
+    const methods = ['GIF-CGLS', 'FIF', 'IF', 'GA'] as const;
+    const base = { ...settings, methods, sweepRatios: [0.2] };
+    const reuse = { ...setup, groundTruth: first.groundTruth };
+    // given out of order: the task tries them in increasing λ
+    const listed = removeClass(reuse, { ...base, damping: [0.5, 0, 0.05] });
+    // the oracle: one run per λ
+    const single = new Map([0, 0.05, 0.5].map((d) => [d, removeClass(reuse, { ...base, damping: d })]));
+    const rowOf = (r: TaskResult, m: string) => r.rows.find((x) => x.method === m)!;
+    let scoresDiffer = false;
+    for (const m of ['GIF-CGLS', 'FIF', 'IF']) {
+      const row = rowOf(listed, m);
+      const alone = [...single].map(([d, r]) => ({ d, row: rowOf(r, m) }));
+      expect(row.dampingTrials!.map((t) => t.damping)).toEqual([0, 0.05, 0.5]);
+      row.dampingTrials!.forEach((t, i) => {
+        expect(t.validationScore).toBe(alone[i]!.row.validationScore);
+        expect(t.test).toEqual(alone[i]!.row.test);
+        expect(t.hvps).toBe(alone[i]!.row.hvps);
+      });
+      const bestScore = Math.max(...alone.map((a) => a.row.validationScore!));
+      const winner = alone.find((a) => a.row.validationScore === bestScore)!;
+      expect(row.damping).toBe(winner.d);
+      expect(row.test).toEqual(winner.row.test);
+      expect(listed.deltas[m]).toEqual(single.get(winner.d)!.deltas[m]);
+      expect(row.hvps).toBe(alone.reduce((total, a) => total + a.row.hvps!, 0));
+      expect(row.seconds).toBeGreaterThan(row.searchSeconds! + listed.selectionSeconds);
+      scoresDiffer ||= new Set(alone.map((a) => a.row.validationScore)).size > 1;
+    }
+    expect(scoresDiffer).toBe(true); // λ changed some edit, so the choice was a real one
+    // GA solves nothing: one run, no λ
+    const ga = rowOf(listed, 'GA');
+    expect([ga.damping, ga.dampingTrials, ga.hvps]).toEqual([undefined, undefined, 0]);
+    expect(ga.test).toEqual(rowOf(single.get(0)!, 'GA').test);
+    // the sweep chooses λ per point in the same way
+    for (const p of listed.sweep) {
+      const alone = [...single].map(([d, r]) => ({ d, p: r.sweep.find((q) => q.method === p.method && q.ratio === p.ratio)! }));
+      const winner = alone.find((a) => a.p.validationScore === Math.max(...alone.map((b) => b.p.validationScore)))!;
+      expect([p.damping, p.test]).toEqual([winner.d, winner.p.test]);
+      expect(p.hvps).toBe(alone.reduce((total, a) => total + a.p.hvps, 0));
+    }
+    expect(formatTable(listed).split('\n')[0]).toMatch(/ λ /);
+    expect(formatTable(single.get(0)!).split('\n')[0]).not.toMatch(/ λ /);
+    const md = markdownReport(listed, null);
+    expect(md).toContain('## Damping chosen on validation');
+    expect(md).toContain('λ ∈ {0, 0.05, 0.5}');
+  });
+
+  it('dampings that tie on validation go to the smaller λ; a bad list is refused', () => {
+    const { setup, settings, result: first } = results[0]!;
+    const reuse = { ...setup, groundTruth: first.groundTruth };
+    // λ = 1e-300 changes no product in double precision: both edits score the same
+    const tied = removeClass(reuse, { ...settings, methods: ['GIF-CGLS'], sweepRatios: [], damping: [1e-300, 0] });
+    const row = tied.rows.find((x) => x.method === 'GIF-CGLS')!;
+    expect(row.dampingTrials![0]!.validationScore).toBe(row.dampingTrials![1]!.validationScore);
+    expect(row.damping).toBe(0);
+    for (const damping of [[], [0.1, 0.1], [0, -1], [Number.NaN]]) {
+      expect(() => removeClass(reuse, { ...settings, methods: ['GA'], sweepRatios: [], damping })).toThrow(/damping/);
+    }
+  });
+
   it('the report renders every row, the sweep and the chart', () => {
     const r = results[0]!.result;
     const table = formatTable(r);
