@@ -210,6 +210,7 @@ export function markdownReport(result: TaskResult, chartFile: string | null, ext
     'Times: edits include scoring/selection, the target gradient and the validation step search (the plain step needs no search); ' +
       '"vs retrain" divides by retraining from scratch. "val." is the validation score at the chosen step, the one number the search looked at. GA (Δθ_J = g_J, no Hessian) is a control: its plain step has no meaningful scale. ' +
       'A residual marked * did not reach the tolerance within the iteration limit (the best iterate is used).' +
+      (triedDampings(result) ? ' λ is the damping each edit kept, the best of the list on validation; its HVPs and time count every λ tried.' : '') +
       (result.task === 'backdoor' && result.rows.some((r) => r.method === 'SIF') ? ` ${SIF_LABEL_CHANGE_NOTE}` : '') +
       (result.rows.some((r) => r.stepAtEdge) || result.sweep.some((p) => p.stepAtEdge) ? ` ${EDGE_NOTE}` : ''),
   ];

@@ -167,6 +167,8 @@ describe('class removal on overlapping Gaussian blobs (8 features, 4 classes, ML
     const md = markdownReport(listed, null);
     expect(md).toContain('## Damping chosen on validation');
     expect(md).toContain('λ ∈ {0, 0.05, 0.5}');
+    expect(md).toContain('count every λ tried');
+    expect(markdownReport(single.get(0)!, null)).not.toContain('every λ tried');
   });
 
   it('dampings that tie on validation go to the smaller λ; a bad list is refused', () => {
