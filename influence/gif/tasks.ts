@@ -236,6 +236,9 @@ function defaults(s: EditSettings): TaskResult['settings'] {
  * that scores best there. On the small MNIST CNN, over the ten classes, the choice had the same
  * worst test gap to retraining as the CLI's fixed λ = 0.1 and a smaller mean gap (docs/gif.md).
  * It costs one solve and one step search per λ.
+ * @example
+ * const result = removeClass(setup, { damping: AUTO_DAMPING });
+ * result.rows.find((r) => r.method === 'GIF-CGLS')?.damping // the λ GIF kept
  */
 export const AUTO_DAMPING: readonly number[] = [0, 0.01, 0.1, 1];
 
