@@ -96,6 +96,21 @@ function putUnits(base: TypedArray, shape: readonly number[], units: Int32Array,
   return tensor(out, shape, dtypeOf(base));
 }
 
+/** `base` ([A, U, ...]) plus t·`part` ([A, |units|, ...]) on the axis-1 entries `units`, as a new tensor. */
+function addOnUnits(base: Tensor, units: Int32Array, part: Tensor, t: number): Tensor {
+  const [n, u] = base.shape as [number, number];
+  const out = base.toArray().slice();
+  const p = part.toArray();
+  const inner = out.length / (n * u);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < units.length; k++) {
+      const from = (i * units.length + k) * inner, to = (i * u + units[k]!) * inner;
+      for (let j = 0; j < inner; j++) out[to + j] += t * p[from + j]!;
+    }
+  }
+  return tensor(out, base.shape, dtypeOf(out));
+}
+
 /** Rows `units` of a weight [out, ...] or bias [out]: the layer's parameters for those output units. */
 function rowsOf(t: Tensor, units: Int32Array): Tensor {
   const taken = takeUnits(t.toArray(), [1, ...t.shape], units);
@@ -214,13 +229,12 @@ export function lineSearch(net: Sequential, params: Params, inputs: readonly Ten
     const narrow = resized(layer, S.length, slot.units);
     const noBias = tensor(new Float64Array(slot.units), [slot.units], at.bias.dtype);
     const baseS = acts.map((a) => takeUnits(valuesOf(a[i]!), a[i]!.shape, S));
-    const slopeFull = movedLayer === null ? [] : slopeOnAllUnits();
     const stage: Stage = (c, t, k) => {
       if (c.kind !== 'units') throw new ValueError('lineSearch: internal error, the planned change was not on units');
       const inputChange = sub(c.values, baseS[k]!);
-      let out = add(acts[k]![i + 1]!, narrow.apply({ weight: add(atS, mul(directionS, t)), bias: noBias }, inputChange));
-      if (movedLayer !== null) out = add(out, mul(slopeFull[k]!, t));
-      return { kind: 'dense', values: out };
+      const out = add(acts[k]![i + 1]!, narrow.apply({ weight: add(atS, mul(directionS, t)), bias: noBias }, inputChange));
+      // t·layer_{D,d_b}(x*) lives on the moved output units only
+      return { kind: 'dense', values: movedLayer === null ? out : addOnUnits(out, moved, slope[k]!, t) };
     };
     return [stage, { kind: 'dense' }];
   };
