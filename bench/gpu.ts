@@ -19,7 +19,7 @@ import { flattenTree } from '../engine/tree.js';
 import {
   GPU_MODES, GpuBackend, gpuBackendName, gpuModeSupport, tidy, type GpuMode,
 } from '../engine/backends/gpu/index.js';
-import { cnnWorkload } from './engine.js';
+import { cnnWorkload } from './workloads.js';
 
 /** Median ms per call of `fn` over about `budgetMs`, after one warm-up call (compiles kernels). */
 function median(fn: () => void, budgetMs: number, minCalls = 3, maxCalls = 2000): number {

@@ -4,40 +4,12 @@
  * run bounds what single precision can reach, the float64 CPU run is the oracle.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { findBackend, grad, hvp, Rng, setBackend, type Tensor } from '../../engine/index.js';
-import { flattenTree } from '../../engine/tree.js';
+import { findBackend, setBackend } from '../../engine/index.js';
 import type { GpuBackend } from '../../engine/backends/gpu/index.js';
-import { cnnWorkload } from '../../bench/engine.js';
+import { gradAndHvp, relError } from './cnn-probe.js';
 import { gpuBackendName, modesUnderTest, reportModes } from './modes.js';
 
 reportModes('cnn.test.ts');
-
-type Params = Record<string, Tensor>;
-
-function flat(tree: Params): Float64Array {
-  const parts = flattenTree(tree).leaves.map((t) => Array.from(t.toArray()));
-  return Float64Array.from(parts.flat());
-}
-
-function relError(a: Float64Array, b: Float64Array): number {
-  let num = 0, den = 0;
-  for (let i = 0; i < a.length; i++) { num += (a[i]! - b[i]!) ** 2; den += b[i]! ** 2; }
-  return Math.sqrt(num / den);
-}
-
-/** A random direction with the parameters' shapes, made on the current backend. */
-function direction(params: Params, dtype: 'float32' | 'float64'): Params {
-  const rng = new Rng(7);
-  return Object.fromEntries(Object.entries(params).map(([k, p]) => [k, rng.normalTensor(p.shape, 0, 1, dtype)]));
-}
-
-/** Gradient and HVP of the CNN loss at batch 4 on `backend`. */
-function gradAndHvp(backend: string, dtype: 'float32' | 'float64'): { g: Float64Array; hv: Float64Array } {
-  setBackend(backend);
-  const w = cnnWorkload(dtype, 4, 3);
-  const v = direction(w.params, dtype);
-  return { g: flat(grad(w.loss)(w.params) as Params), hv: flat(hvp(w.loss, w.params, v)) };
-}
 
 afterEach(() => setBackend('cpu'));
 
