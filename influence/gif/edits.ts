@@ -139,6 +139,13 @@ export interface SecondOrderProblem {
   readonly m: number;
   /** wd folded into H (needed to rebuild the full-data Hessian). */
   readonly weightDecay: number;
+  /**
+   * Label change instead of removal: the m samples stay, with new labels. `targetHessian` and
+   * `targetGradientSum` are then of the change of loss (old label − new label), and
+   * `trainedHessian` is the Hessian of the samples' summed loss as trained (old labels), which is
+   * what the full-data Hessian holds.
+   */
+  readonly labelChange?: { readonly trainedHessian: LinearOperator };
 }
 
 /**
@@ -147,7 +154,14 @@ export interface SecondOrderProblem {
  *     Δθ = (1−2p)/((1−p)² n) · H⁻¹ g_U  +  1/((1−p)² n²) · H⁻¹ H_U H⁻¹ g_U,   p = m/n,
  *
  * with `H` the Hessian of the **full** training objective, rebuilt here from the retained one:
- * `H_full = (1−p)·H_retained + H_U/n + p·wd·I` (H_retained includes wd once). Two solves.
+ * `H_full = (1−p)·H_retained + H_T/n + p·wd·I` (H_retained includes wd once; H_T the target
+ * samples' summed loss as trained, = H_U for removal). Two solves.
+ *
+ * Label change (`labelChange`): no sample leaves, so nothing is reweighted. The objective moves
+ * by −D, D = (1/n)·Σ_U (ℓ_old − ℓ_new), and its minimiser by (H_full − ∇²D)⁻¹∇D ≈
+ * H_full⁻¹∇D + H_full⁻¹ ∇²D H_full⁻¹ ∇D: the same form with p = 0 in the two coefficients (1/n
+ * and 1/n²), H_U and g_U of ℓ_old − ℓ_new, and H_full holding ℓ_old. This extension is ours, not
+ * the paper's (docs/gif.md).
  * @example sifEdit({ H, targetHessian, targetGradientSum, n, m, weightDecay: 1e-4 })
  */
 export function sifEdit(problem: SecondOrderProblem, options: KrylovOptions = {}): Edit {
@@ -156,28 +170,31 @@ export function sifEdit(problem: SecondOrderProblem, options: KrylovOptions = {}
   if (targetHessian.size !== H.size) throw new ShapeError(`sifEdit: H_U has size ${targetHessian.size}, H ${H.size}`);
   if (!(Number.isInteger(n) && Number.isInteger(m) && m > 0 && m < n)) throw new ValueError(`sifEdit: need integers 0 < m < n, got m=${m}, n=${n}`);
   const start = performance.now();
-  const h0 = H.hvps + targetHessian.hvps;
   const p = m / n;
+  const trained = problem.labelChange?.trainedHessian ?? targetHessian;
+  if (trained.size !== H.size) throw new ShapeError(`sifEdit: the trained H_T has size ${trained.size}, H ${H.size}`);
+  const spent = () => H.hvps + targetHessian.hvps + (trained === targetHessian ? 0 : trained.hvps);
+  const h0 = spent();
   const full: LinearOperator = {
     size: H.size,
     apply: (v) => {
-      const a = H.apply(v), b = targetHessian.apply(v);
+      const a = H.apply(v), b = trained.apply(v);
       const out = new Float64Array(v.length);
       for (let i = 0; i < v.length; i++) out[i] = (1 - p) * a[i]! + b[i]! / n + p * weightDecay * v[i]!;
       return out;
     },
     get hvps() {
-      return H.hvps + targetHessian.hvps;
+      return spent();
     },
   };
   const first = leastSquaresCgls(symmetricOperator(full), gU, options, () => full.hvps);
   const v = first.x;
   const second = leastSquaresCgls(symmetricOperator(full), targetHessian.apply(v), options, () => full.hvps);
-  const c1 = (1 - 2 * p) / ((1 - p) ** 2 * n), c2 = 1 / ((1 - p) ** 2 * n * n);
+  const [c1, c2] = problem.labelChange ? [1 / n, 1 / (n * n)] : [(1 - 2 * p) / ((1 - p) ** 2 * n), 1 / ((1 - p) ** 2 * n * n)];
   const delta = new Float64Array(H.size);
   for (let i = 0; i < delta.length; i++) delta[i] = c1 * v[i]! + c2 * second.x[i]!;
   const worst = first.diagnostics.relativeResidual > second.diagnostics.relativeResidual ? first : second;
-  return asEdit('SIF', delta, worst, H.hvps + targetHessian.hvps - h0, performance.now() - start);
+  return asEdit('SIF', delta, worst, spent() - h0, performance.now() - start);
 }
 
 /**

@@ -12,8 +12,8 @@ const num = (v: number | undefined, digits = 2): string => (v === undefined || N
 
 /** The chosen step, marked † when it is an end of the step grid (the best step may lie outside it). */
 const stepCell = (r: MethodRow): string => `${num(r.step)}${r.stepAtEdge ? '†' : ''}`;
-/** SIF is derived for removal; on label change it runs with the label-change loss in its place. */
-const SIF_LABEL_CHANGE_NOTE = "SIF is Basu et al.'s removal formula with the label-change loss in place of the removed loss, a heuristic: the Hessian of that difference of losses need not be positive semi-definite (docs/gif.md).";
+/** SIF is derived for removal; on label change it runs in our extension (edits.ts). */
+const SIF_LABEL_CHANGE_NOTE = "SIF on a label change is our extension of Basu et al.'s removal formula, not the paper's: the second-order expansion of the relabelled objective, whose change-of-label Hessian is indefinite on a network (docs/gif.md).";
 const EDGE_NOTE = '† the chosen step is an end of the step grid: the best step may lie outside it.';
 
 /** The task tried a list of dampings, so every Hessian-based row has its own λ, chosen on validation. */

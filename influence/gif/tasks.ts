@@ -19,7 +19,7 @@ import {
 } from '../../nn/index.js';
 import { hessianOperator, type Objective } from '../hessian.js';
 import type { LinearOperator } from '../operator.js';
-import { EDIT_METHODS, SELECTION_METHODS, fifEdit, gaEdit, gifEdit, ifEdit, pifEdit, sifEdit, type Edit, type EditMethod } from './edits.js';
+import { EDIT_METHODS, SELECTION_METHODS, fifEdit, gaEdit, gifEdit, ifEdit, pifEdit, sifEdit, type Edit, type EditMethod, type SecondOrderProblem } from './edits.js';
 import { unitScores, type Rows, type UnitScores } from './scores.js';
 import { selectByThreshold, selectParameters, type Selection } from './selection.js';
 import { lineSearch } from './line-search.js';
@@ -289,6 +289,9 @@ export function selectFromScores(net: Sequential, scores: UnitScores, settings: 
   return selection;
 }
 
+/** What SIF needs beyond H (edits.ts `SecondOrderProblem`). */
+type SecondOrderTarget = Omit<SecondOrderProblem, 'H'>;
+
 /** The objective on plain batches `{x, y}`, as influence/hessian.ts wants it. */
 interface XY { readonly x: Tensor; readonly y: Int32Array }
 function ceObjective(net: Sequential, weightDecay: number): Objective<Params, XY> {
@@ -304,7 +307,7 @@ function sample(pool: Int32Array, count: number, rng: Rng): Int32Array {
 
 /** The edits requested, on one Hessian operator; each timed and counted on its own. */
 function computeEdits(
-  H: LinearOperator, J: Int32Array, g: Float64Array, s: TaskResult['settings'], sif: () => { targetHessian: LinearOperator; gSum: Float64Array; n: number; m: number; wd: number },
+  H: LinearOperator, J: Int32Array, g: Float64Array, s: TaskResult['settings'], sif: () => SecondOrderTarget,
   progress: TaskProgress, methods: readonly EditMethod[], label: string,
 ): Edit[] {
   const edits: Edit[] = [];
@@ -321,8 +324,7 @@ function computeEdits(
       case 'IF': full ??= ifEdit(H, g, kOpts('IF')); edits.push(full); break;
       case 'PIF': full ??= ifEdit(H, g, kOpts('IF')); edits.push(pifEdit(H, J, g, kOpts('PIF'), full)); break;
       case 'SIF': {
-        const p = sif();
-        edits.push(sifEdit({ H, targetHessian: p.targetHessian, targetGradientSum: p.gSum, n: p.n, m: p.m, weightDecay: p.wd }, kOpts('SIF')));
+        edits.push(sifEdit({ H, ...sif() }, kOpts('SIF')));
         break;
       }
       case 'GA': edits.push(gaEdit(J, g)); break;
@@ -365,7 +367,7 @@ const sum = <T>(items: readonly T[], value: (item: T) => number): number => item
 function runTask(args: {
   task: TaskResult['task']; description: string; net: Sequential; params: Params; n: number; m: number;
   H: LinearOperator; g: Float64Array; selection: Selection; scores: UnitScores; selectionSeconds: number; gradientSeconds: number;
-  settings: TaskResult['settings']; sif: () => { targetHessian: LinearOperator; gSum: Float64Array; n: number; m: number; wd: number };
+  settings: TaskResult['settings']; sif: () => SecondOrderTarget;
   validation: ValidationSplit; test: (p: Params) => Metrics; retrain: (warm: boolean) => Params; groundTruth?: GroundTruth; progress: TaskProgress;
 }): TaskResult {
   const { params, settings: s, progress } = args;
@@ -586,9 +588,9 @@ export function removeClass(setup: ClassRemovalSetup, settings: EditSettings = {
   const hBatch = subset(data, sample(retainedIdx, s.hessianSamples, rng));
   const H = hessianOperator(objective, params, [{ x: hBatch.x, y: hBatch.y }]); // undamped: runTask adds each λ
   const hu = subset(target, sample(Int32Array.from({ length: m }, (_, i) => i), s.targetHessianSamples, new Rng(s.seed + 1)));
-  const sif = () => ({
+  const sif = (): SecondOrderTarget => ({
     targetHessian: scaled(hessianOperator({ loss: objective.loss }, params, [{ x: hu.x, y: hu.y }]), m),
-    gSum: gMean.map((v) => v * m), n, m, wd: recipe.weightDecay,
+    targetGradientSum: gMean.map((v) => v * m), n, m, weightDecay: recipe.weightDecay,
   });
 
   const retained = subset(data, retainedIdx);
@@ -689,9 +691,12 @@ export function correctBackdoor(setup: BackdoorSetup, settings: EditSettings = {
   const huIdx = sample(Int32Array.from({ length: m }, (_, i) => i), s.targetHessianSamples, new Rng(s.seed + 1));
   const hu = subset(target, huIdx);
   const huTrue = Int32Array.from(huIdx, (i) => trueLabels[i]!);
-  const sif = () => ({
+  // SIF for a label change: H_U of the change of loss, and the triggered samples' loss as trained
+  // (label 4) inside the full-data Hessian (edits.ts)
+  const sif = (): SecondOrderTarget => ({
     targetHessian: scaled(hessianOperator({ loss: (p: Params, b: XY) => sub(crossEntropy(net.apply(p, b.x), b.y), crossEntropy(net.apply(p, b.x), huTrue)) }, params, [{ x: hu.x, y: hu.y }]), m),
-    gSum: gMean.map((v) => v * m), n, m, wd: recipe.weightDecay,
+    targetGradientSum: gMean.map((v) => v * m), n, m, weightDecay: recipe.weightDecay,
+    labelChange: { trainedHessian: scaled(hessianOperator({ loss: objective.loss }, params, [{ x: hu.x, y: hu.y }]), m) },
   });
 
   // corrected training data: the triggered images keep their trigger but get their true labels back

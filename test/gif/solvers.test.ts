@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  NonFiniteError, Rng, add, gather, hessian, logSoftmax, matmul, mean, neg, tanh, toVector, transpose, type Tensor,
+  NonFiniteError, Rng, add, gather, hessian, logSoftmax, matmul, mean, neg, sub, tanh, toVector, transpose, type Tensor,
 } from '../../engine/index.js';
 import { hessianOperator, flatGradient, type Objective } from '../../influence/hessian.js';
 import { denseOperator, operatorFromFunction } from '../../influence/operator.js';
@@ -165,6 +165,24 @@ describe('baselines equal their closed forms', () => {
     expect(relativeMaxError(sif.delta, expected)).toBeLessThan(1e-8);
     // as p → 0 with one point, the first term is the plain IF; here it is a different vector
     expect(relativeMaxError(sif.delta, solve(dense, g, P))).toBeGreaterThan(1e-4);
+  });
+  it('SIF for a label change = (1/n)·H_f⁻¹g_U + (1/n²)·H_f⁻¹H_U H_f⁻¹g_U, H_U and g_U of the change, H_f with the samples as trained', () => {
+    const { params, target, objective, m, n } = problem(2, 1e-2);
+    const wd = objective.weightDecay!;
+    const relabelled: Batch = { x: target.x, labels: target.labels.map(() => 2) };
+    const change = (p: Params): Tensor => sub(meanCe(p, target), meanCe(p, relabelled));
+    const HUdense = hessian(change, params).matrix.map((v) => v * m);
+    const HTdense = hessian((p: Params) => meanCe(p, target), params).matrix.map((v) => v * m);
+    const gU = flatGradient(change, params).map((v) => v * m);
+    const p = m / n;
+    const Hf = dense.map((v, i) => (1 - p) * v + HTdense[i]! / n + (i % (P + 1) === 0 ? p * wd : 0));
+    const v = solve(Hf, gU, P);
+    const w = solve(Hf, matVec(HUdense, v, P, P), P);
+    const sif = sifEdit({ H, targetHessian: denseOperator(HUdense, P), targetGradientSum: gU, n, m, weightDecay: wd, labelChange: { trainedHessian: denseOperator(HTdense, P) } }, { tolerance: 1e-13, maxIterations: 500 });
+    expect(relativeMaxError(sif.delta, v.map((vi, i) => vi / n + w[i]! / (n * n)))).toBeLessThan(1e-8);
+    // the network's change-of-label curvature is not zero, so the second term matters here
+    expect(relativeMaxError(sif.delta, v.map((vi) => vi / n))).toBeGreaterThan(1e-4);
+    expect(sif.hvps).toBeGreaterThan(0);
   });
 });
 

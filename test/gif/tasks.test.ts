@@ -194,11 +194,11 @@ describe('class removal on overlapping Gaussian blobs (8 features, 4 classes, ML
     expect(svg).toContain('</svg>');
     expect(svg).not.toContain('NaN');
     expect(markdownReport(r, 'chart.svg')).toContain('![accuracy against modification ratio](chart.svg)');
-    // SIF on label change is flagged as a heuristic; removal needs no such note
+    // SIF on label change is flagged as our extension; removal needs no such note
     const sifRow = { ...r.rows.find((x) => x.method === 'GA')!, method: 'SIF' };
-    expect(markdownReport({ ...r, rows: [...r.rows, sifRow] }, null)).not.toContain('heuristic');
-    expect(markdownReport({ ...r, task: 'backdoor', rows: [...r.rows, sifRow] }, null)).toContain('SIF is Basu et al.\'s removal formula');
-    expect(markdownReport({ ...r, task: 'backdoor' }, null)).not.toContain('heuristic');
+    expect(markdownReport({ ...r, rows: [...r.rows, sifRow] }, null)).not.toContain('our extension');
+    expect(markdownReport({ ...r, task: 'backdoor', rows: [...r.rows, sifRow] }, null)).toContain('SIF on a label change is our extension');
+    expect(markdownReport({ ...r, task: 'backdoor' }, null)).not.toContain('our extension');
     const json = JSON.parse(JSON.stringify(resultJson(r)));
     expect(json.rows.length).toBe(r.rows.length);
     expect(json.groundTruth).toBeUndefined();
