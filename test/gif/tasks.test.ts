@@ -206,16 +206,18 @@ describe('class removal on overlapping Gaussian blobs (8 features, 4 classes, ML
 });
 
 describe('backdoor correction on a slice of MNIST (MLP 784-16-10)', () => {
+  const { train: all, test: allTest } = loadMnist({ dtype: 'float64' });
+  const { first: trainSet, second: validation } = stratifiedSplit(subset(all, Int32Array.from({ length: 1500 }, (_, i) => i)), 0.2, 0);
+  const test = subset(allTest, Int32Array.from({ length: 400 }, (_, i) => i));
+  const { data, poisoned, trueLabels } = backdoor(trainSet, { fraction: 0.1, seed: 0 });
+  const recipe: Recipe = { epochs: 8, lr: 0.05, momentum: 0.9, batchSize: 32, weightDecay: 1e-3, seed: 0, warmEpochs: 2 };
+  const net = mlp([784, 16, 10], 'tanh');
+  const { params } = train(net, net.init(new Rng(0), 'float64'), data, { ...recipe, progress: 'none' });
+  const setup = { net, params, train: data, poisoned, trueLabels, validation, test, recipe };
+  const budget = { ratio: 0.05, selector: 'gradient', hessianSamples: 300, krylovIterations: 20 } as const;
+
   it('the GIF edit raises relabel accuracy and lowers corrupt accuracy of the backdoored model', () => {
-    const { train: all, test: allTest } = loadMnist({ dtype: 'float64' });
-    const { first: trainSet, second: validation } = stratifiedSplit(subset(all, Int32Array.from({ length: 1500 }, (_, i) => i)), 0.2, 0);
-    const test = subset(allTest, Int32Array.from({ length: 400 }, (_, i) => i));
-    const { data, poisoned, trueLabels } = backdoor(trainSet, { fraction: 0.1, seed: 0 });
-    const recipe: Recipe = { epochs: 8, lr: 0.05, momentum: 0.9, batchSize: 32, weightDecay: 1e-3, seed: 0, warmEpochs: 2 };
-    const net = mlp([784, 16, 10], 'tanh');
-    const { params } = train(net, net.init(new Rng(0), 'float64'), data, { ...recipe, progress: 'none' });
-    const r = correctBackdoor({ net, params, train: data, poisoned, trueLabels, validation, test, recipe },
-      { ratio: 0.05, selector: 'gradient', hessianSamples: 300, krylovIterations: 20, methods: ['GIF-CGLS'] });
+    const r = correctBackdoor(setup, { ...budget, methods: ['GIF-CGLS'] });
     const row = (m: string) => r.rows.find((x) => x.method === m)!.test;
     const plain = r.rows.find((x) => x.method === 'GIF-CGLS')!.plain!;
     expect(row('original').corruptAccuracy!).toBeGreaterThan(0.5); // the backdoor works
@@ -229,5 +231,20 @@ describe('backdoor correction on a slice of MNIST (MLP 784-16-10)', () => {
     // for relabel accuracy (observed: clean 0.71, relabel 0.58, corrupt 0.01 at 7.4‖θ*‖).
     expect(plain.cleanAccuracy!).toBeGreaterThan(row('original').cleanAccuracy! - 0.05);
     expect(row('GIF-CGLS').cleanAccuracy!).toBeGreaterThan(row('original').cleanAccuracy! - 0.15);
+  });
+
+  it('a list of dampings on the label change, SIF included: each row keeps its best λ on validation', () => {
+    const r = correctBackdoor(setup, { ...budget, methods: ['GIF-CGLS', 'SIF'], damping: [0, 0.1], sweepRatios: [] });
+    for (const m of ['GIF-CGLS', 'SIF']) {
+      const row = r.rows.find((x) => x.method === m)!;
+      const trials = row.dampingTrials!;
+      expect(trials.map((t) => t.damping)).toEqual([0, 0.1]);
+      const best = trials.reduce((a, b) => (b.validationScore > a.validationScore ? b : a));
+      expect([row.damping, row.validationScore, row.test]).toEqual([best.damping, best.validationScore, best.test]);
+      expect(row.hvps).toBe(trials[0]!.hvps + trials[1]!.hvps);
+      expect(Number.isFinite(row.test.relabelAccuracy!)).toBe(true);
+    }
+    // SIF's products run H, H_U and the trained H_T: more HVPs than GIF's
+    expect(r.rows.find((x) => x.method === 'SIF')!.hvps!).toBeGreaterThan(r.rows.find((x) => x.method === 'GIF-CGLS')!.hvps!);
   });
 });
