@@ -81,34 +81,23 @@ function takeUnits(data: TypedArray, shape: readonly number[], units: Int32Array
   return tensor(out, [n, units.length, ...shape.slice(2)], dtypeOf(data));
 }
 
-/** A copy of `base` ([A, U, ...]) with axis-1 entries `units` replaced by `part` ([A, |units|, ...]). */
-function putUnits(base: TypedArray, shape: readonly number[], units: Int32Array, part: TypedArray): Tensor {
+/**
+ * A copy of `base` ([A, U, ...]) with axis-1 entries `units` replaced by `part` ([A, |units|, ...]),
+ * or, given `scale`, with scale·part added to them.
+ */
+function putUnits(base: TypedArray, shape: readonly number[], units: Int32Array, part: TypedArray, scale?: number): Tensor {
   const [n, u] = shape as [number, number];
   const inner = base.length / (n * u);
   const out = base.slice();
   for (let i = 0; i < n; i++) {
     for (let k = 0; k < units.length; k++) {
       const from = (i * units.length + k) * inner, to = (i * u + units[k]!) * inner;
-      if (inner === 1) out[to] = part[from]!;
+      if (scale !== undefined) for (let j = 0; j < inner; j++) out[to + j] += scale * part[from + j]!;
+      else if (inner === 1) out[to] = part[from]!;
       else out.set(part.subarray(from, from + inner), to);
     }
   }
   return tensor(out, shape, dtypeOf(base));
-}
-
-/** `base` ([A, U, ...]) plus t·`part` ([A, |units|, ...]) on the axis-1 entries `units`, as a new tensor. */
-function addOnUnits(base: Tensor, units: Int32Array, part: Tensor, t: number): Tensor {
-  const [n, u] = base.shape as [number, number];
-  const out = base.toArray().slice();
-  const p = part.toArray();
-  const inner = out.length / (n * u);
-  for (let i = 0; i < n; i++) {
-    for (let k = 0; k < units.length; k++) {
-      const from = (i * units.length + k) * inner, to = (i * u + units[k]!) * inner;
-      for (let j = 0; j < inner; j++) out[to + j] += t * p[from + j]!;
-    }
-  }
-  return tensor(out, base.shape, dtypeOf(out));
 }
 
 /** Rows `units` of a weight [out, ...] or bias [out]: the layer's parameters for those output units. */
@@ -234,7 +223,7 @@ export function lineSearch(net: Sequential, params: Params, inputs: readonly Ten
       const inputChange = sub(c.values, baseS[k]!);
       const out = add(acts[k]![i + 1]!, narrow.apply({ weight: add(atS, mul(directionS, t)), bias: noBias }, inputChange));
       // t·layer_{D,d_b}(x*) lives on the moved output units only
-      return { kind: 'dense', values: movedLayer === null ? out : addOnUnits(out, moved, slope[k]!, t) };
+      return { kind: 'dense', values: movedLayer === null ? out : putUnits(out.toArray(), out.shape, moved, slope[k]!.toArray(), t) };
     };
     return [stage, { kind: 'dense' }];
   };
