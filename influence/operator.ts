@@ -27,6 +27,23 @@ export function isStochastic(op: LinearOperator): op is StochasticOperator {
     && typeof (op as Partial<StochasticOperator>).batchCount === 'number';
 }
 
+/** (A + λI)·x: λx added in place to A's product, which is a fresh array. @example applyDamped(H, v, 1e-3) */
+export function applyDamped(op: LinearOperator, x: Float64Array, damping: number): Float64Array {
+  const y = op.apply(x);
+  if (damping !== 0) for (let i = 0; i < y.length; i++) y[i] = y[i]! + damping * x[i]!;
+  return y;
+}
+
+/**
+ * `A + λI` as an operator, counting A's HVPs (λ = 0 gives A itself): one undamped Hessian can
+ * serve several dampings.
+ * @example dampedOperator(H, 0.1).apply(v) // H·v + 0.1·v
+ */
+export function dampedOperator(op: LinearOperator, damping: number): LinearOperator {
+  if (damping === 0) return op;
+  return { size: op.size, apply: (v) => applyDamped(op, v, damping), get hvps() { return op.hvps; } };
+}
+
 /**
  * A LinearOperator from a function, counting one HVP per application. For tests and for
  * operators that are not Hessians of a model (a dense matrix, a diagonal).

@@ -18,7 +18,7 @@ import { NonFiniteError, Rng, ShapeError, ValueError } from '../engine/index.js'
 import { IndefiniteError, SingularSystemError, SolverDivergedError } from './errors.js';
 import { assertFinite } from './hessian.js';
 import { cholesky, choleskySolve, dot, norm, symmetricEigen } from './linalg.js';
-import { isStochastic, type LinearOperator } from './operator.js';
+import { applyDamped, isStochastic, type LinearOperator } from './operator.js';
 
 /** The answer of every solver, with its diagnostics. */
 export interface SolveResult {
@@ -48,12 +48,6 @@ function checkRhs(solver: string, op: LinearOperator, v: Float64Array, damping: 
   if (v.length !== op.size) throw new ShapeError(`${solver}: right-hand side has ${v.length} entries, the operator ${op.size}`);
   assertFinite(`${solver}: right-hand side`, v);
   if (!Number.isFinite(damping) || damping < 0) throw new ValueError(`${solver}: damping must be a finite number ≥ 0, got ${damping}`);
-}
-
-function applyDamped(op: LinearOperator, x: Float64Array, damping: number): Float64Array {
-  const y = op.apply(x);
-  if (damping !== 0) for (let i = 0; i < y.length; i++) y[i] = y[i]! + damping * x[i]!;
-  return y;
 }
 
 function relResidual(ax: Float64Array, v: Float64Array): number {

@@ -18,7 +18,7 @@ import {
   type Dataset, type Params, type Sequential, type TrainOptions,
 } from '../../nn/index.js';
 import { hessianOperator, type Objective } from '../hessian.js';
-import type { LinearOperator } from '../operator.js';
+import { dampedOperator, type LinearOperator } from '../operator.js';
 import { EDIT_METHODS, SELECTION_METHODS, fifEdit, gaEdit, gifEdit, ifEdit, pifEdit, sifEdit, type Edit, type EditMethod, type SecondOrderProblem } from './edits.js';
 import { unitScores, type Rows, type UnitScores } from './scores.js';
 import { selectByThreshold, selectParameters, type Selection } from './selection.js';
@@ -251,12 +251,6 @@ function dampingsOf(damping: number | readonly number[]): number[] {
   return list.sort((a, b) => a - b);
 }
 
-/** `A + λI` as an operator: one undamped Hessian serves every λ of a list. */
-function damped(A: LinearOperator, damping: number): LinearOperator {
-  if (damping === 0) return A;
-  return { size: A.size, apply: (v) => A.apply(v).map((x, i) => x + damping * v[i]!), get hvps() { return A.hvps; } };
-}
-
 /**
  * Scores units on the target samples and selects J with the chosen rule.
  * `targetLoss(outputs, rows)` is the mean loss of target samples `rows.start … rows.end − 1` (see {@link unitScores}).
@@ -380,7 +374,7 @@ function runTask(args: {
   dampings.forEach((damping, i) => {
     const methods = i === 0 ? s.methods : s.methods.filter((m) => m !== 'GA');
     const label = dampings.length > 1 ? ` (λ = ${damping})` : '';
-    for (const edit of computeEdits(damped(args.H, damping), args.selection.indices, args.g, s, args.sif, progress, methods, label)) tried.push({ damping, edit });
+    for (const edit of computeEdits(dampedOperator(args.H, damping), args.selection.indices, args.g, s, args.sif, progress, methods, label)) tried.push({ damping, edit });
   });
 
   const groundTruth = args.groundTruth ?? retrainBoth(args.retrain, progress);
@@ -446,7 +440,7 @@ function runTask(args: {
       const done = tried.find((t) => t.edit.method === 'IF' && t.damping === damping);
       if (done) return done.edit.delta;
       progress.stage?.(`sweep: IF for PIF${dampings.length > 1 ? ` (λ = ${damping})` : ''}`);
-      return ifEdit(damped(args.H, damping), args.g, kOpts).delta;
+      return ifEdit(dampedOperator(args.H, damping), args.g, kOpts).delta;
     });
     for (const selector of s.sweepSelectors) {
       for (const ratio of s.sweepRatios) {
@@ -454,7 +448,7 @@ function runTask(args: {
         const J = selectFromScores(args.net, args.scores, { ...s, ratio, selector }).indices;
         const byMethod: Record<SweepPoint['method'], { damping: number; delta: Float64Array; hvps: number; seconds: number; best: StepChoice }[]> = { 'GIF-CGLS': [], FIF: [], PIF: [] };
         dampings.forEach((damping, i) => {
-          const H = damped(args.H, damping);
+          const H = dampedOperator(args.H, damping);
           const gif = gifEdit(H, J, args.g, { solver: 'cgls', ...kOpts });
           const fif = fifEdit(H, J, args.g, kOpts);
           const pif = new Float64Array(theta.length);
