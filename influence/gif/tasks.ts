@@ -371,10 +371,13 @@ function runTask(args: {
   // every edit at every λ (GA solves nothing, so one run of it serves them all), before the
   // ground truth, so the steps are chosen with everything in hand
   const tried: { damping: number; edit: Edit }[] = [];
+  // SIF's target operators do not depend on λ: built once, on first use, for every λ
+  let sifTarget: SecondOrderTarget | undefined;
+  const sif = () => (sifTarget ??= args.sif());
   dampings.forEach((damping, i) => {
     const methods = i === 0 ? s.methods : s.methods.filter((m) => m !== 'GA');
     const label = dampings.length > 1 ? ` (λ = ${damping})` : '';
-    for (const edit of computeEdits(dampedOperator(args.H, damping), args.selection.indices, args.g, s, args.sif, progress, methods, label)) tried.push({ damping, edit });
+    for (const edit of computeEdits(dampedOperator(args.H, damping), args.selection.indices, args.g, s, sif, progress, methods, label)) tried.push({ damping, edit });
   });
 
   const groundTruth = args.groundTruth ?? retrainBoth(args.retrain, progress);
