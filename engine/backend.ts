@@ -26,6 +26,13 @@ export interface Conv2dGeometry {
   readonly padding: number;
 }
 
+/** Pooling windows: kernelH×kernelW, `stride` apart, no padding. */
+export interface PoolGeometry {
+  readonly kernelH: number;
+  readonly kernelW: number;
+  readonly stride: number;
+}
+
 export interface Backend {
   readonly name: string;
   /** Copies host numbers into a new buffer (the upload point). */
@@ -67,6 +74,17 @@ export interface Backend {
   im2col(x: Buffer, g: Conv2dGeometry): Buffer;
   /** The adjoint of im2col: sums patches back into an image of shape `imageShape`. */
   col2im(cols: Buffer, imageShape: Shape, g: Conv2dGeometry): Buffer;
+
+  /**
+   * Where each pooling window of an [N, C, H, W] image is largest, as the offset ky·kw + kx of
+   * that pixel inside the window: [N, C, OH, OW] in x's dtype. The first maximum wins a tie; a
+   * window holding NaN points at a NaN.
+   */
+  poolArgmax(x: Buffer, g: PoolGeometry): Buffer;
+  /** out[n, c, oy, ox] = x[n, c, oy·stride + ky, ox·stride + kx] where at[n, c, oy, ox] = ky·kw + kx. */
+  poolGather(x: Buffer, at: Buffer, g: PoolGeometry): Buffer;
+  /** The adjoint of poolGather: each v[n, c, oy, ox] added to the pixel `at` points to, in an image of `imageShape`. */
+  poolScatter(v: Buffer, at: Buffer, imageShape: Shape, g: PoolGeometry): Buffer;
 }
 
 /** Output size of a convolution or pooling window along one axis. */

@@ -2,7 +2,7 @@
  * Ops built from primitives. They need no rules of their own: transforms see only the
  * primitives they are made of, so their derivatives (of any order) come for free.
  */
-import type { Conv2dGeometry } from './backend.js';
+import type { Conv2dGeometry, PoolGeometry } from './backend.js';
 import { DTypeError, ShapeError, fmtShape } from './errors.js';
 import { normalizeAxes, sizeOf } from './shape.js';
 import type { Tensor, TensorLike } from './tensor.js';
@@ -16,6 +16,8 @@ import { matmulT } from './primitives/matmul.js';
 import { max } from './primitives/max.js';
 import { mul } from './primitives/mul.js';
 import { permute } from './primitives/permute.js';
+import { poolArgmax } from './primitives/poolArgmax.js';
+import { poolGather } from './primitives/poolGather.js';
 import { reshape } from './primitives/reshape.js';
 import { stopGradient } from './primitives/stopGradient.js';
 import { sub } from './primitives/sub.js';
@@ -101,9 +103,17 @@ function pool(op: string, x: Tensor, kernel: number, stride: number, reduce: (pa
   return reshape(reduce(patches), [n, c, oh, ow]);
 }
 
-/** Max pooling over k×k windows (stride k by default). @example maxPool2d(x, 2) */
+/**
+ * Max pooling over k×k windows (stride k by default): each window's largest pixel, read by
+ * poolGather where poolArgmax says it is. The derivatives go to that pixel (the first one on a
+ * tie, as in PyTorch), and cost one pass over the windows instead of a patch matrix.
+ * @example maxPool2d(x, 2)
+ */
 export function maxPool2d(x: Tensor, kernel: number, stride = kernel): Tensor {
-  return pool('maxPool2d', x, kernel, stride, (p) => max(p, 3));
+  if (x.rank !== 4) throw new ShapeError(`maxPool2d: expects [N, C, H, W], got ${fmtShape(x.shape)}`);
+  const g: PoolGeometry = { kernelH: kernel, kernelW: kernel, stride };
+  checkGeometry('maxPool2d', x.shape[2]!, x.shape[3]!, { ...g, padding: 0 });
+  return poolGather(x, poolArgmax(x, g), g);
 }
 
 /** Average pooling over k×k windows (stride k by default). @example avgPool2d(x, 2) */

@@ -23,6 +23,6 @@ export { grad, valueAndGrad } from './transforms/grad.js';
 export { hvp, hvpReverse, hessian } from './transforms/hvp.js';
 export { linearize } from './transforms/linearize.js';
 export { Rng } from './random.js';
-export type { Backend, Buffer, UnaryOp, BinaryOp, Conv2dGeometry } from './backend.js';
+export type { Backend, Buffer, UnaryOp, BinaryOp, Conv2dGeometry, PoolGeometry } from './backend.js';
 export { registerBackend, setBackend, getBackend, findBackend } from './backends/registry.js';
 export { cpuBackend } from './backends/cpu.js';

@@ -13,6 +13,7 @@ import type { NdArray } from 'ndarray';
 import type { Backend, BinaryOp, Buffer, UnaryOp } from '../backend.js';
 import { convOutSize } from '../backend.js';
 import { allocate, type DType, type TypedArray } from '../dtype.js';
+import { ValueError } from '../errors.js';
 import { sizeOf, stridesOf, type Shape } from '../shape.js';
 import { wasmTiles } from './wasm-tiles.js';
 
@@ -554,7 +555,69 @@ export const cpuBackend: Backend = {
         }
     return wrap(o, imageShape, cols.dtype);
   },
+
+  poolArgmax(x, g) {
+    const [n, c, h, w] = x.shape as [number, number, number, number];
+    const { kernelH: kh, kernelW: kw, stride } = g;
+    const oh = convOutSize(h, kh, stride, 0), ow = convOutSize(w, kw, stride, 0);
+    const a = dense(x);
+    const o = allocate(x.dtype, n * c * oh * ow);
+    for (let plane = 0, q = 0; plane < n * c; plane++)
+      for (let y = 0; y < oh; y++)
+        for (let xx = 0; xx < ow; xx++, q++) {
+          const corner = plane * h * w + y * stride * w + xx * stride;
+          let best = a[corner]!, at = 0;
+          for (let ky = 0; ky < kh; ky++)
+            for (let kx = 0; kx < kw; kx++) {
+              const v = a[corner + ky * w + kx]!;
+              if (v > best || (v !== v && best === best)) { best = v; at = ky * kw + kx; } // the first maximum, or the first NaN
+            }
+          o[q] = at;
+        }
+    return wrap(o, [n, c, oh, ow], x.dtype);
+  },
+  poolGather(x, at, g) {
+    const [n, c, h, w] = x.shape as [number, number, number, number];
+    const [, , oh, ow] = at.shape as [number, number, number, number];
+    const { kernelH: kh, kernelW: kw, stride } = g;
+    const a = dense(x), offsets = dense(at), step = windowSteps(kh, kw, w);
+    const o = allocate(x.dtype, n * c * oh * ow);
+    for (let plane = 0, q = 0; plane < n * c; plane++)
+      for (let y = 0; y < oh; y++)
+        for (let xx = 0; xx < ow; xx++, q++) {
+          const k = offsets[q]!;
+          if (!(k >= 0 && k < step.length && (k | 0) === k)) throw badOffset('poolGather', q, k, kh, kw);
+          o[q] = a[plane * h * w + y * stride * w + xx * stride + step[k]!]!;
+        }
+    return wrap(o, at.shape, x.dtype);
+  },
+  poolScatter(v, at, imageShape, g) {
+    const [n, c, h, w] = imageShape as [number, number, number, number];
+    const [, , oh, ow] = at.shape as [number, number, number, number];
+    const { kernelH: kh, kernelW: kw, stride } = g;
+    const a = dense(v), offsets = dense(at), step = windowSteps(kh, kw, w);
+    const o = allocate(v.dtype, n * c * h * w);
+    for (let plane = 0, q = 0; plane < n * c; plane++)
+      for (let y = 0; y < oh; y++)
+        for (let xx = 0; xx < ow; xx++, q++) {
+          const k = offsets[q]!;
+          if (!(k >= 0 && k < step.length && (k | 0) === k)) throw badOffset('poolScatter', q, k, kh, kw);
+          o[plane * h * w + y * stride * w + xx * stride + step[k]!] += a[q]!; // windows may overlap: add
+        }
+    return wrap(o, imageShape, v.dtype);
+  },
 };
+
+/** step[ky·kw + kx] = ky·w + kx: how far a window's pixel lies from its corner in a row-major image of width w. */
+function windowSteps(kh: number, kw: number, w: number): Int32Array {
+  const step = new Int32Array(kh * kw);
+  for (let ky = 0; ky < kh; ky++) for (let kx = 0; kx < kw; kx++) step[ky * kw + kx] = ky * w + kx;
+  return step;
+}
+
+function badOffset(op: string, index: number, value: number, kh: number, kw: number): ValueError {
+  return new ValueError(`${op}: offset ${index} (flat) is ${value}, not a window position in [0, ${kh * kw}) of a ${kh}×${kw} window`);
+}
 
 /** Writes contiguous `values` into a (possibly strided) view, in row-major order. */
 function assign(view: NdArray<TypedArray>, values: TypedArray): void {

@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   add, broadcastTo, concat, conv2d, DTypeError, gather, GiftError, grad, hessian, jvp, log, logSoftmax, matmul,
-  max, maxPool2d, mean, mul, ones, permute, pow, reshape, scatter, ShapeError, slice, sum, tensor, TransformError,
+  max, maxPool2d, mean, mul, ones, permute, poolArgmax, poolGather, poolScatter, pow, reshape, scatter, ShapeError, slice, sum, tensor, TransformError,
   ValueError, vjp, zeros, type Tensor,
 } from '../../engine/index.js';
 
@@ -51,6 +51,21 @@ describe('typed errors', () => {
     expect(() => sum(ones([2]), 0.5)).toThrow(ValueError);
     expect(() => permute(ones([2, 3]), [0, 0])).toThrow(/permute: \[0, 0\] is not a permutation/);
     expect(() => slice(ones([4]), [3], [2])).toThrow(/slice: window \[3, 5\) on axis 0 is outside \[4\]/);
+  });
+
+  it('pooling offsets of the wrong shape, dtype or value name the op and what was wrong', () => {
+    const g = { kernelH: 2, kernelW: 2, stride: 2 };
+    const x = ones([1, 1, 4, 4]);
+    expect(() => poolArgmax(ones([4, 4]), g)).toThrow(/poolArgmax: expects an \[N, C, H, W\] input, got \[4, 4\]/);
+    expect(() => poolGather(x, zeros([1, 1, 2, 3]), g)).toThrow(/poolGather: offsets have shape \[1, 1, 2, 3\], but a \[1, 1, 4, 4\] image has \[1, 1, 2, 2\] windows of 2×2 \(stride 2\)/);
+    expect(() => poolGather(x, zeros([1, 1, 2, 2], 'float32'), g)).toThrow(DTypeError);
+    expect(() => poolScatter(ones([1, 1, 2, 1]), zeros([1, 1, 2, 2]), x.shape, g)).toThrow(/poolScatter: values have shape \[1, 1, 2, 1\], offsets \[1, 1, 2, 2\]/);
+    expect(() => poolScatter(ones([1, 1, 2, 2]), zeros([1, 1, 2, 2]), [1, 1, 1, 1], g)).toThrow(/poolScatter: a 2×2 window \(padding 0\) does not fit a 1×1 image/);
+    // the values of the offsets are checked by the CPU kernels, where they are read anyway
+    const at = tensor([0, 3, 4, 1], [1, 1, 2, 2]);
+    expect(() => poolGather(x, at, g)).toThrow(ValueError);
+    expect(() => poolGather(x, at, g)).toThrow(/poolGather: offset 2 \(flat\) is 4, not a window position in \[0, 4\) of a 2×2 window/);
+    expect(() => poolScatter(ones([1, 1, 2, 2]), tensor([0, 0.5, 0, 0], [1, 1, 2, 2]), x.shape, g)).toThrow(/poolScatter: offset 1 \(flat\) is 0.5/);
   });
 
   it('a non-integer label', () => {

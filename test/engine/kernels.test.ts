@@ -1,14 +1,15 @@
 /**
  * Backend kernels against plain loops, on every backend under test: matmul with every
  * transpose flag, ragged sizes and K across the packing block, batched; reductions of strided
- * views; im2col and col2im as adjoints; stopGradient and cast against their closed forms;
+ * views; im2col and col2im as adjoints, and so poolGather and poolScatter; poolArgmax against a
+ * loop, ties and NaN included; stopGradient and cast against their closed forms;
  * nested transforms against closed-form third derivatives.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
-  avgPool2d, cast, col2im, conv2d, exp, grad, maxPool2d, hvp, im2col, jvp, matmul, mul, permute, pow, Rng, stopGradient, sum, tanh,
-  tensor, transpose, max, type Tensor,
+  avgPool2d, cast, col2im, conv2d, exp, grad, maxPool2d, hvp, im2col, jvp, matmul, mul, permute, poolArgmax, poolGather, poolScatter,
+  pow, Rng, stopGradient, sum, tanh, tensor, transpose, max, type Tensor,
 } from '../../engine/index.js';
 import { convOutSize } from '../../engine/backend.js';
 import { setMatmulKernel, type MatmulKernel } from '../../engine/backends/cpu.js';
@@ -128,6 +129,59 @@ describe.each(backendsUnderTest())('kernels on $name', (entry) => {
       expectClose('maxPool2d', maxPool2d(x, k, s).toArray(), wantMax, tol, 1);
       expectClose('avgPool2d', avgPool2d(x, k, s).toArray(), wantAvg, tol, 1);
     }), { numRuns: 30 });
+  });
+
+  it('poolArgmax points at each window\'s first maximum, and at a NaN where a window holds one', () => {
+    fc.assert(fc.property(fc.integer(), (seed) => {
+      const rng = new Rng(seed);
+      const [n, c, h, w] = [1 + rng.int(2), 1 + rng.int(3), 2 + rng.int(5), 2 + rng.int(5)];
+      const g = { kernelH: 1 + rng.int(Math.min(3, h)), kernelW: 1 + rng.int(Math.min(3, w)), stride: 1 + rng.int(2) };
+      const [oh, ow] = [convOutSize(h, g.kernelH, g.stride, 0), convOutSize(w, g.kernelW, g.stride, 0)];
+      // few distinct values, so most windows hold ties
+      const X = Array.from({ length: n * c * h * w }, () => rng.int(3));
+      const want = new Float64Array(n * c * oh * ow), best = new Float64Array(n * c * oh * ow).fill(-Infinity);
+      for (let p = 0; p < n * c; p++) for (let i = 0; i < oh; i++) for (let j = 0; j < ow; j++) {
+        const q = (p * oh + i) * ow + j;
+        for (let u = 0; u < g.kernelH; u++) for (let v = 0; v < g.kernelW; v++) {
+          const val = X[(p * h + i * g.stride + u) * w + j * g.stride + v]!;
+          if (val > best[q]!) { best[q] = val; want[q] = u * g.kernelW + v; }
+        }
+      }
+      const x = tensor(X, [n, c, h, w], entry.dtype);
+      const at = poolArgmax(x, g);
+      expect(at.shape).toEqual([n, c, oh, ow]);
+      expect(Array.from(at.toArray())).toEqual(Array.from(want));
+      expect(Array.from(poolGather(x, at, g).toArray())).toEqual(Array.from(best));
+      if (g.kernelH === g.kernelW) expect(Array.from(maxPool2d(x, g.kernelH, g.stride).toArray())).toEqual(Array.from(best));
+    }), { numRuns: 30 });
+    if (entry.backend === 'cpu') {
+      const x = tensor([1, NaN, 3, 2, 5, 4, NaN, NaN], [1, 2, 2, 2], entry.dtype);
+      expect(Array.from(poolArgmax(x, { kernelH: 2, kernelW: 2, stride: 2 }).toArray())).toEqual([1, 2]);
+      expect(Number.isNaN(maxPool2d(x, 2).toArray()[0])).toBe(true);
+    }
+  });
+
+  it('poolGather and poolScatter are adjoint: ⟨poolGather(x, at), y⟩ = ⟨x, poolScatter(y, at)⟩, overlapping windows included', () => {
+    fc.assert(fc.property(fc.integer(), (seed) => {
+      const rng = new Rng(seed);
+      const [n, c, h, w] = [1 + rng.int(2), 1 + rng.int(3), 2 + rng.int(5), 2 + rng.int(5)];
+      const g = { kernelH: 1 + rng.int(Math.min(3, h)), kernelW: 1 + rng.int(Math.min(3, w)), stride: 1 + rng.int(2) };
+      const [oh, ow] = [convOutSize(h, g.kernelH, g.stride, 0), convOutSize(w, g.kernelW, g.stride, 0)];
+      const at = tensor(Array.from({ length: n * c * oh * ow }, () => rng.int(g.kernelH * g.kernelW)), [n, c, oh, ow], entry.dtype);
+      const x = tensor(valuesIn('real', n * c * h * w, rng), [n, c, h, w], entry.dtype);
+      const y = tensor(valuesIn('real', n * c * oh * ow, rng), [n, c, oh, ow], entry.dtype);
+      const lhs = sum(mul(poolGather(x, at, g), y)).item(), rhs = sum(mul(x, poolScatter(y, at, x.shape, g))).item();
+      expectClose('adjoint', [lhs], [rhs], entry.exact64 ? 1e-12 : 1e-5, 1);
+    }), { numRuns: 25 });
+  });
+
+  it('maxPool2d sends its derivative to the first of tied maxima (as PyTorch does)', () => {
+    // two 2×2 windows: [3, 1, 3, 0] ties at offsets 0 and 2; [2, 5, 5, 5] at 1, 2 and 3
+    const x = tensor([3, 1, 2, 5, 3, 0, 5, 5], [1, 1, 2, 4], entry.dtype);
+    expect(Array.from(grad((p: Tensor) => sum(maxPool2d(p, 2)))(x).toArray())).toEqual([1, 0, 0, 1, 0, 0, 0, 0]);
+    const [y, dy] = jvp((p: Tensor) => maxPool2d(p, 2), x, tensor([1, 2, 4, 8, 16, 32, 64, 128], [1, 1, 2, 4], entry.dtype));
+    expect(Array.from(y.toArray())).toEqual([3, 5]);
+    expect(Array.from(dy.toArray())).toEqual([1, 8]);
   });
 
   it('max splits its derivative evenly between tied maxima', () => {

@@ -7,7 +7,7 @@
 import { describe, it } from 'vitest';
 import {
   abs, add, avgPool2d, broadcastTo, col2im, concat, conv2d, div, exp, gather, im2col, log, logSoftmax,
-  logSumExp, matmul, max, maximum, maxPool2d, mean, minimum, mul, neg, pad, permute, pow, relu, reshape,
+  logSumExp, matmul, max, maximum, maxPool2d, mean, minimum, mul, neg, pad, permute, poolGather, poolScatter, pow, relu, reshape,
   scatter, sigmoid, slice, softmax, softplus, sqrt, square, sub, sum, tanh, transpose, vdot,
   where, equal, greater, sign, Rng, tensor, type Tensor,
 } from '../../engine/index.js';
@@ -47,6 +47,17 @@ function geometry(rng: Rng, h: number, w: number) {
     const g = { kernelH: 1 + rng.int(3), kernelW: 1 + rng.int(3), stride: 1 + rng.int(2), padding: rng.int(2) };
     if (convOutSize(h, g.kernelH, g.stride, g.padding) >= 1 && convOutSize(w, g.kernelW, g.stride, g.padding) >= 1) return g;
   }
+}
+
+/** A pooling geometry (no padding) that fits an h×w image. */
+function poolGeometry(rng: Rng, h: number, w: number) {
+  const { kernelH, kernelW, stride } = geometry(rng, h, w);
+  return { kernelH: Math.min(kernelH, h), kernelW: Math.min(kernelW, w), stride };
+}
+
+/** Random window positions, one per window: data for poolGather/poolScatter. */
+function poolOffsets(rng: Rng, shape: readonly number[], g: { kernelH: number; kernelW: number }, dtype: Tensor['dtype']): Tensor {
+  return tensor(Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.int(g.kernelH * g.kernelW)), shape, dtype);
 }
 
 /** The two operands differ by more than 0.01 everywhere, so no finite-difference step swaps them. */
@@ -239,6 +250,28 @@ const cases: Case[] = [
     name: 'maxPool2d (no ties)', nDiff: 1,
     sample: sampleArb((rng) => [image(rng)], ['distinct']),
     op: ([x], _c, s) => { const rng = seeded(s); const k = 1 + rng.int(Math.min(3, x!.shape[2]!, x!.shape[3]!)); return maxPool2d(x!, k, 1 + rng.int(k)); },
+  },
+  {
+    name: 'poolGather (random offsets)', nDiff: 1,
+    sample: sampleArb((rng) => [image(rng)], ['real']),
+    op: ([x], _c, s) => {
+      const [n, c, h, w] = x!.shape as [number, number, number, number];
+      const rng = seeded(s), g = poolGeometry(rng, h, w);
+      return poolGather(x!, poolOffsets(rng, [n, c, convOutSize(h, g.kernelH, g.stride, 0), convOutSize(w, g.kernelW, g.stride, 0)], g, x!.dtype), g);
+    },
+  },
+  {
+    name: 'poolScatter (random offsets, windows may overlap)', nDiff: 1,
+    sample: sampleArb((rng) => {
+      const img = image(rng);
+      const g = poolGeometry(new Rng(img.reduce((a, b) => a * 7 + b, 0)), img[2]!, img[3]!);
+      return [[img[0]!, img[1]!, convOutSize(img[2]!, g.kernelH, g.stride, 0), convOutSize(img[3]!, g.kernelW, g.stride, 0)], img];
+    }, ['real', 'real']),
+    op: ([v], [img], s) => {
+      const shape = img!.shape;
+      const g = poolGeometry(new Rng(shape.reduce((a, b) => a * 7 + b, 0)), shape[2]!, shape[3]!);
+      return poolScatter(v!, poolOffsets(seeded(s), v!.shape, g, v!.dtype), shape, g);
+    },
   },
   {
     name: 'avgPool2d', nDiff: 1,

@@ -194,6 +194,21 @@ describe.each(modesUnderTest)('gpu.js kernels in %s mode match the CPU backend',
     compare('col2im', [[randoms(sizeOf(cols), 18), cols]], (b, [t]) => b.col2im(t!, x, g), 1e-6, 1e-6);
   });
 
+  it.each([
+    { x: [2, 3, 8, 8], k: 2, stride: 2 }, { x: [2, 3, 9, 7], k: 3, stride: 2 }, { x: [1, 2, 6, 6], k: 3, stride: 1 },
+    { x: [4, 8, 24, 24], k: 2, stride: 2 },
+  ])('poolArgmax, poolGather and poolScatter for $x, kernel $k, stride $stride', ({ x, k, stride }) => {
+    const g = { kernelH: k, kernelW: k, stride };
+    const v = randoms(sizeOf(x), 20);
+    for (let i = 0; i < v.length; i += 5) v[i] = v[i + 1] ?? 0; // ties: the first maximum must win on both
+    for (let i = 0; i < v.length; i += 3) v[i] = Math.max(0, v[i]!); // and runs of zeros, as after a ReLU
+    compare('poolArgmax', [[v, x]], (b, [t]) => b.poolArgmax(t!, g), 0, 0);
+    const at = cpuBackend.toArray(cpuBackend.poolArgmax(cpuBackend.fromArray(v, x, 'float32'), g));
+    const windows = cpuBackend.poolArgmax(cpuBackend.fill(x, 'float32', 0), g).shape;
+    compare('poolGather', [[v, x], [Float32Array.from(at), windows]], (b, [t, a]) => b.poolGather(t!, a!, g), 0, 0);
+    compare('poolScatter', [[randoms(sizeOf(windows), 21), windows], [Float32Array.from(at), windows]], (b, [t, a]) => b.poolScatter(t!, a!, x, g), 1e-6, 1e-6);
+  });
+
   it('keeps float64 exact on the CPU backend by default, and casts across', () => {
     const b = gpu as GpuBackend;
     const v = Float64Array.from(randoms(12, 19), (x) => x / 3);

@@ -13,7 +13,7 @@
  *   by the garbage collector (a FinalizationRegistry), whichever comes first. Views (reshape)
  *   share a texture through a reference count.
  */
-import type { Backend, BinaryOp, Buffer, Conv2dGeometry, UnaryOp } from '../../backend.js';
+import type { Backend, BinaryOp, Buffer, Conv2dGeometry, PoolGeometry, UnaryOp } from '../../backend.js';
 import { convOutSize } from '../../backend.js';
 import type { DType, TypedArray } from '../../dtype.js';
 import { DTypeError, ShapeError, ValueError, fmtShape } from '../../errors.js';
@@ -488,6 +488,34 @@ export class GpuBackend implements Backend {
     const oh = convOutSize(h, kh, stride, padding), ow = convOutSize(w, kw, stride, padding);
     return this.run('col2im', 'col2im', K.col2imSource, imageShape, [
       this.buf('col2im', cols), c, h, w, kh, kw, stride, padding, oh, ow,
+    ]);
+  }
+
+  // ---- max pooling (the offsets are small integers, exact in float32) ----
+
+  poolArgmax(x: Buffer, g: PoolGeometry): Buffer {
+    if (x instanceof CpuBuffer) return this.host('poolArgmax').poolArgmax(x, g);
+    const [n, c, h, w] = x.shape as [number, number, number, number];
+    const { kernelH: kh, kernelW: kw, stride } = g;
+    const oh = convOutSize(h, kh, stride, 0), ow = convOutSize(w, kw, stride, 0);
+    return this.run('poolArgmax', 'poolArgmax', K.poolArgmaxSource, [n, c, oh, ow], [this.buf('poolArgmax', x), h, w, kh, kw, stride, oh, ow]);
+  }
+
+  poolGather(x: Buffer, at: Buffer, g: PoolGeometry): Buffer {
+    if (x instanceof CpuBuffer) return this.host('poolGather').poolGather(x, at, g);
+    const [, , h, w] = x.shape as [number, number, number, number];
+    const [, , oh, ow] = at.shape as [number, number, number, number];
+    return this.run('poolGather', 'poolGather', K.poolGatherSource, at.shape, [
+      this.buf('poolGather', x), this.buf('poolGather', at), h, w, g.kernelW, g.stride, oh, ow,
+    ]);
+  }
+
+  poolScatter(v: Buffer, at: Buffer, imageShape: Shape, g: PoolGeometry): Buffer {
+    if (v instanceof CpuBuffer) return this.host('poolScatter').poolScatter(v, at, imageShape, g);
+    const [, , h, w] = imageShape as [number, number, number, number];
+    const [, , oh, ow] = at.shape as [number, number, number, number];
+    return this.run('poolScatter', 'poolScatter', K.poolScatterSource, imageShape, [
+      this.buf('poolScatter', v), this.buf('poolScatter', at), h, w, g.kernelH, g.kernelW, g.stride, oh, ow,
     ]);
   }
 }

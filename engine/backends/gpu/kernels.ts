@@ -246,3 +246,59 @@ export const col2imSource = `function(cols, C, H, W, kh, kw, stride, pad, OH, OW
   }
   return acc;
 }`;
+
+/** Thread t is window (p, oy, ox) of plane p = n·C + c: the offset ky·kw + kx of its first maximum. */
+export const poolArgmaxSource = `function(x, H, W, kh, kw, stride, OH, OW) {
+  let t = this.thread.x + 0.0;
+  let p = 0.0; let q = 0.0; let oy = 0.0; let ox = 0.0;
+  ${divmod('p', 'q', 't', 'OH * OW')}
+  ${divmod('oy', 'ox', 'q', 'OW')}
+  let corner = (p * H + oy * stride) * W + ox * stride;
+  let best = x[corner];
+  let at = 0.0;
+  for (let ky = 0.0; ky < kh; ky++) {
+    for (let kx = 0.0; kx < kw; kx++) {
+      let v = x[corner + ky * W + kx];
+      if (v > best) { best = v; at = ky * kw + kx; }
+    }
+  }
+  return at;
+}`;
+
+/** Thread t is window (p, oy, ox): the pixel its offset at[t] = ky·kw + kx points to. */
+export const poolGatherSource = `function(x, at, H, W, kw, stride, OH, OW) {
+  let t = this.thread.x + 0.0;
+  let p = 0.0; let q = 0.0; let oy = 0.0; let ox = 0.0; let ky = 0.0; let kx = 0.0;
+  ${divmod('p', 'q', 't', 'OH * OW')}
+  ${divmod('oy', 'ox', 'q', 'OW')}
+  let k = at[this.thread.x];
+  ${divmod('ky', 'kx', 'k', 'kw')}
+  return x[(p * H + oy * stride + ky) * W + ox * stride + kx];
+}`;
+
+/**
+ * The adjoint of poolGather, written as a gather like col2im: pixel (iy, ix) sums the values of
+ * the windows that cover it and whose offset points at it.
+ */
+export const poolScatterSource = `function(v, at, H, W, kh, kw, stride, OH, OW) {
+  let t = this.thread.x + 0.0;
+  let p = 0.0; let q = 0.0; let iy = 0.0; let ix = 0.0;
+  ${divmod('p', 'q', 't', 'H * W')}
+  ${divmod('iy', 'ix', 'q', 'W')}
+  let acc = 0.0;
+  for (let ky = 0.0; ky < kh; ky++) {
+    let ty = iy - ky;
+    let oy = Math.floor((ty + 0.5) / stride);
+    if (ty >= 0.0 && Math.abs(oy * stride - ty) < 0.5 && oy < OH) {
+      for (let kx = 0.0; kx < kw; kx++) {
+        let tx = ix - kx;
+        let ox = Math.floor((tx + 0.5) / stride);
+        if (tx >= 0.0 && Math.abs(ox * stride - tx) < 0.5 && ox < OW) {
+          let win = (p * OH + oy) * OW + ox;
+          if (Math.abs(at[win] - (ky * kw + kx)) < 0.5) { acc = acc + v[win]; }
+        }
+      }
+    }
+  }
+  return acc;
+}`;
