@@ -3,8 +3,9 @@
  * (solver, damping, model, data), so a number read later says where it came from. Files are
  * written to a temporary name and renamed, so a crash never leaves half a file.
  */
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { ValueError } from '../engine/index.js';
+import { writeFileAtomic } from '../nn/index.js';
+import { nodeModule } from '../nn/node.js';
 
 /** The on-disk envelope. `kind` says what `data` holds (e.g. 'influence-scores'). */
 export interface ResultsFile<S, D> {
@@ -39,10 +40,7 @@ function toJsonValue(value: unknown, path: string): unknown {
  */
 export function saveResults<S, D>(path: string, kind: string, settings: S, data: D): void {
   const file = { format: 'gift-influence', version: 1, kind, createdAt: new Date().toISOString(), settings: toJsonValue(settings, 'settings'), data: toJsonValue(data, 'data') };
-  const text = JSON.stringify(file, null, 1);
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
+  writeFileAtomic(path, JSON.stringify(file, null, 1));
 }
 
 /**
@@ -50,6 +48,7 @@ export function saveResults<S, D>(path: string, kind: string, settings: S, data:
  * @example const { settings, data } = loadResults<Settings, Data>('out/scores.json', 'influence-scores')
  */
 export function loadResults<S, D>(path: string, kind: string): ResultsFile<S, D> {
+  const { existsSync, readFileSync } = nodeModule('node:fs', 'loadResults');
   if (!existsSync(path)) throw new ResultsFormatError(`loadResults: ${path} does not exist`);
   let parsed: unknown;
   try {

@@ -12,3 +12,11 @@ import { GiftError } from '../engine/errors.js';
  * try { loadModel('model.safetensors'); } catch (e) { if (e instanceof FormatError) console.error(e.message); }
  */
 export class FormatError extends GiftError {}
+
+/**
+ * A function that needs something this runtime lacks: reading a file, gunzip or a terminal
+ * progress bar in a browser, where gift has no Node built-ins. The message names the function.
+ * @example
+ * try { loadModel('model.safetensors'); } catch (e) { if (e instanceof EnvironmentError) useBytesInstead(); }
+ */
+export class EnvironmentError extends GiftError {}

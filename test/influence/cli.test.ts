@@ -1,11 +1,11 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { inflateSync } from 'node:zlib';
+import { crc32, inflateSync } from 'node:zlib';
 import { describe, expect, it, vi } from 'vitest';
 import { UsageError } from '../../cli/command.js';
 import { influenceCommand } from '../../cli/commands/influence.js';
-import { grayscalePng } from '../../influence/images.js';
+import { grayscalePng, pngDataUri } from '../../influence/images.js';
 import { loadResults } from '../../influence/results.js';
 import { Rng } from '../../engine/index.js';
 import { logisticRegression, saveModel } from '../../nn/index.js';
@@ -13,8 +13,14 @@ import { logisticRegression, saveModel } from '../../nn/index.js';
 describe('grayscalePng', () => {
   it('encodes pixels that decode back (signature, IHDR, inflated rows)', () => {
     const pixels = Float64Array.from({ length: 12 }, (_, i) => i / 11);
-    const png = grayscalePng(pixels, 4, 3, false);
+    const png = Buffer.from(grayscalePng(pixels, 4, 3, false));
     expect(Array.from(png.subarray(0, 8))).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    // every chunk's CRC, checked with Node's zlib
+    for (let at = 8; at < png.length;) {
+      const length = png.readUInt32BE(at);
+      expect(png.readUInt32BE(at + 8 + length), `CRC of ${png.subarray(at + 4, at + 8).toString('latin1')}`).toBe(crc32(png.subarray(at + 4, at + 8 + length)));
+      at += 12 + length;
+    }
     expect(png.readUInt32BE(16)).toBe(4);
     expect(png.readUInt32BE(20)).toBe(3);
     const idatLength = png.readUInt32BE(33);
@@ -24,6 +30,19 @@ describe('grayscalePng', () => {
     expect(raw[0]).toBe(0);
     expect(Array.from(raw.subarray(1, 5))).toEqual([0, 23, 46, 70]);
     expect(() => grayscalePng(pixels, 5, 3)).toThrow(/pixels/);
+  });
+
+  it('splits rows of more than 65,535 bytes into several stored blocks, and base64s the same bytes into a data URI', () => {
+    const rng = new Rng(3);
+    const pixels = Float64Array.from({ length: 300 * 300 }, () => rng.uniform());
+    const png = Buffer.from(grayscalePng(pixels, 300, 300));
+    const idatLength = png.readUInt32BE(33);
+    const raw = inflateSync(png.subarray(41, 41 + idatLength)); // checks the zlib stream's Adler-32 too
+    expect(raw.length).toBe(301 * 300);
+    expect(raw[301 * 299 + 1 + 7]).toBe(Math.round(255 * (1 - pixels[299 * 300 + 7]!)));
+    const uri = pngDataUri(pixels, 300, 300);
+    expect(uri.startsWith('data:image/png;base64,')).toBe(true);
+    expect(Buffer.from(uri.slice('data:image/png;base64,'.length), 'base64').equals(png)).toBe(true);
   });
 });
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Rng, tensor, toVector } from '../../engine/index.js';
 import {
-  ARCHITECTURE_KEY, FormatError, Linear, Sequential, decodeSafetensors, encodeSafetensors, loadModel, mlp, saveModel,
+  ARCHITECTURE_KEY, FormatError, Linear, Sequential, decodeModel, decodeSafetensors, encodeModel, encodeSafetensors, loadModel, mlp, saveModel,
   smallCnn, type Params,
 } from '../../nn/index.js';
 
@@ -75,6 +75,20 @@ describe('saveModel / loadModel', () => {
         expect(header[s.biasName].shape).toEqual(s.biasShape);
       }
     }
+  });
+
+  it('encodeModel/decodeModel are the same bytes without the file (what a browser uses), checked the same way', () => {
+    const net = smallCnn(), params = net.init(new Rng(5), 'float64');
+    const path = join(dir, 'bytes.safetensors');
+    saveModel(path, net, params, { note: 'n' });
+    const bytes = encodeModel(net, params, { note: 'n' });
+    expect(Buffer.from(bytes).equals(readFileSync(path))).toBe(true);
+    const decoded = decodeModel(bytes);
+    expect(decoded.net.toSpec()).toEqual(net.toSpec());
+    expect(toVector(decoded.params)).toEqual(toVector(params));
+    expect(() => decodeModel(bytes.subarray(0, bytes.length - 3))).toThrow(/^model bytes: truncated/);
+    expect(() => decodeModel(bytes.subarray(0, bytes.length - 3), { source: 'upload.safetensors' })).toThrow(/^upload\.safetensors: truncated/);
+    expect(() => decodeModel(bytes, { net: mlp() })).toThrow(FormatError);
   });
 
   it('loads a state_dict without gift metadata when the architecture is given', () => {
