@@ -2,8 +2,8 @@
  * Node's built-in modules (and the terminal progress bar), looked up when a function that needs
  * them runs instead of imported at the top of a file. A bundler then meets no `node:` import, so
  * gift/nn and gift/influence load in a browser; only the functions that read or write files,
- * gunzip or deflate, or draw a progress bar on a terminal need Node, and they say so when it is
- * missing. (`process.getBuiltinModule` arrived in Node 20.16.)
+ * gunzip, or draw a progress bar on a terminal need Node, and they say so when it is missing.
+ * (`process.getBuiltinModule` arrived in Node 20.16.)
  */
 import type * as CliProgress from 'cli-progress';
 import { EnvironmentError } from './errors.js';

@@ -15,7 +15,7 @@ import { poolScatter } from './poolScatter.js';
 export const poolGatherP = definePrimitive<PoolGeometry>({
   name: 'poolGather',
   impl: (backend, [x, at], g) => backend.poolGather(x!, at!, g),
-  jvp: ([t], [, at], _o, g) => (t === null || t === undefined ? null : poolGather(t, at!, g)),
+  jvp: ([t], [, at], _o, g) => (t === null ? null : poolGather(t!, at!, g)),
   vjp: (ct, [x, at], _o, g, needs) => [needs[0] ? poolScatter(ct, at!, x!.shape, g) : null, null],
 });
 

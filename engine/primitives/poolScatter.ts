@@ -13,7 +13,7 @@ interface Params extends PoolGeometry {
 export const poolScatterP = definePrimitive<Params>({
   name: 'poolScatter',
   impl: (backend, [v, at], p) => backend.poolScatter(v!, at!, p.imageShape, p),
-  jvp: ([t], [, at], _o, p) => (t === null || t === undefined ? null : poolScatter(t, at!, p.imageShape, p)),
+  jvp: ([t], [, at], _o, p) => (t === null ? null : poolScatter(t!, at!, p.imageShape, p)),
   vjp: (ct, [, at], _o, p, needs) => [needs[0] ? poolGather(ct, at!, p) : null, null],
 });
 
