@@ -33,8 +33,9 @@ export function poolGather(x: Tensor, at: Tensor, g: PoolGeometry): Tensor {
 
 /**
  * Checks that `at` holds one offset per window of an image of shape `image`, in the image's
- * dtype. The offsets' values are checked by the kernels (the CPU backend throws on one outside
- * [0, kernelH·kernelW); the GPU reads NaN there), so checking them costs no download.
+ * dtype. Their values are checked where they are read anyway: the CPU kernels throw on one
+ * outside [0, kernelH·kernelW). The gpu.js kernels cannot throw and do not check (checking would
+ * cost a download); poolArgmax's offsets are always valid.
  */
 export function checkPoolOffsets(op: string, image: readonly number[], dtype: DType, at: Tensor, g: PoolGeometry): void {
   if (image.length !== 4) throw new ShapeError(`${op}: expects an [N, C, H, W] image, got ${fmtShape(image)}`);
