@@ -247,7 +247,7 @@ export const col2imSource = `function(cols, C, H, W, kh, kw, stride, pad, OH, OW
   return acc;
 }`;
 
-/** Thread t is window (p, oy, ox) of plane p = n·C + c: the offset ky·kw + kx of its first maximum. */
+/** Thread t is window (p, oy, ox) of plane p = n·C + c: the offset ky·kw + kx of its first maximum, or of its first NaN. */
 export const poolArgmaxSource = `function(x, H, W, kh, kw, stride, OH, OW) {
   let t = this.thread.x + 0.0;
   let p = 0.0; let q = 0.0; let oy = 0.0; let ox = 0.0;
@@ -259,7 +259,7 @@ export const poolArgmaxSource = `function(x, H, W, kh, kw, stride, OH, OW) {
   for (let ky = 0.0; ky < kh; ky++) {
     for (let kx = 0.0; kx < kw; kx++) {
       let v = x[corner + ky * W + kx];
-      if (v > best) { best = v; at = ky * kw + kx; }
+      if (v > best || (v != v && best == best)) { best = v; at = ky * kw + kx; }
     }
   }
   return at;
