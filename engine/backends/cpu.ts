@@ -87,7 +87,7 @@ function unaryKernel(op: UnaryOp, a: TypedArray, o: TypedArray): void {
         else { const e = Math.exp(x); o[i] = e / (1 + e); }
       }
       break;
-    case 'relu': for (let i = 0; i < n; i++) { const x = a[i]!; o[i] = x > 0 ? x : 0; } break;
+    case 'relu': for (let i = 0; i < n; i++) { const x = a[i]!; o[i] = x > 0 || x !== x ? x : 0; } break; // NaN stays NaN, as in PyTorch
     case 'softplus':
       // log(1 + e^x) = max(x, 0) + log1p(e^-|x|), stable for both signs
       for (let i = 0; i < n; i++) { const x = a[i]!; o[i] = Math.max(x, 0) + Math.log1p(Math.exp(-Math.abs(x))); }

@@ -12,7 +12,7 @@ export const reluP = definePrimitive({
   vjp: (ct, [x]) => [mul(ct, greater(x!, 0))],
 });
 
-/** max(x, 0). @example relu(tensor([-1, 2])) // [0, 2] */
+/** max(x, 0); NaN stays NaN (as in PyTorch), so a bad value upstream is not hidden. @example relu(tensor([-1, 2])) // [0, 2] */
 export function relu(x: Tensor): Tensor {
   return bind(reluP, [x], undefined);
 }

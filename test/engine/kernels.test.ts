@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
   avgPool2d, cast, col2im, conv2d, exp, grad, maxPool2d, hvp, im2col, jvp, matmul, mul, permute, poolArgmax, poolGather, poolScatter,
-  pow, Rng, stopGradient, sum, tanh, tensor, transpose, max, type Tensor,
+  pow, relu, Rng, stopGradient, sum, tanh, tensor, transpose, max, type Tensor,
 } from '../../engine/index.js';
 import { convOutSize } from '../../engine/backend.js';
 import { setMatmulKernel, type MatmulKernel } from '../../engine/backends/cpu.js';
@@ -172,6 +172,11 @@ describe.each(backendsUnderTest())('kernels on $name', (entry) => {
       const lhs = sum(mul(poolGather(x, at, g), y)).item(), rhs = sum(mul(x, poolScatter(y, at, x.shape, g))).item();
       expectClose('adjoint', [lhs], [rhs], entry.exact64 ? 1e-12 : 1e-5, 1);
     }), { numRuns: 25 });
+  });
+
+  it('relu keeps NaN (a bad value upstream is not hidden) and maps ±0 and −∞ to 0', () => {
+    const y = Array.from(relu(tensor([NaN, -Infinity, -2, -0, 0, 3, Infinity], [7], entry.dtype)).toArray());
+    expect(y.map((v) => (Number.isNaN(v) ? 'NaN' : v === 0 ? 0 : v))).toEqual(['NaN', 0, 0, 0, 0, 3, Infinity]);
   });
 
   it('maxPool2d sends its derivative to the first of tied maxima (as PyTorch does)', () => {

@@ -47,7 +47,7 @@ const unaryBodies: Record<UnaryOp, string> = {
   // GLSL ES 1.0 has no tanh; this form cannot overflow.
   tanh: 'let t = Math.exp(-2.0 * Math.abs(x)); let y = (1.0 - t) / (1.0 + t); if (x < 0.0) { return -y; } return y;',
   sigmoid: 'if (x >= 0.0) { return 1.0 / (1.0 + Math.exp(-x)); } let e = Math.exp(x); return e / (1.0 + e);',
-  relu: 'if (x > 0.0) { return x; } return 0.0;',
+  relu: 'if (x > 0.0 || x != x) { return x; } return 0.0;', // NaN stays NaN
   // log(1 + e) with a series for small e, since GLSL has no log1p.
   softplus: 'let e = Math.exp(-Math.abs(x)); let l = 0.0; if (e < 0.0001) { l = e * (1.0 - 0.5 * e); } else { l = Math.log(1.0 + e); } return Math.max(x, 0.0) + l;',
   square: 'return x * x;',
