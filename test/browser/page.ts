@@ -10,7 +10,7 @@ import { findBackend, Rng } from '../../engine/index.js';
 import { GPU_MODES, gpuModeSupport, type GpuBackend } from '../../engine/backends/gpu/index.js';
 import { gradAndHvp } from '../gpu/cnn-probe.js';
 import { gifProbe, type GifProbe } from './gif-probe.js';
-import { saveModel, mlp, EnvironmentError } from '../../nn/index.js';
+import { nn } from '../../index.js'; // the root module: it must bundle too
 
 /** What the page reports (the test has the same type). */
 export interface BrowserReport {
@@ -30,12 +30,12 @@ export interface BrowserReport {
 }
 
 function fileError(): { name: string; message: string } {
-  const net = mlp([2, 2]);
+  const net = nn.mlp([2, 2]);
   try {
-    saveModel('model.safetensors', net, net.init(new Rng(0)));
+    nn.saveModel('model.safetensors', net, net.init(new Rng(0)));
     return { name: 'none', message: 'saveModel wrote a file in a browser' };
   } catch (e) {
-    return { name: e instanceof EnvironmentError ? 'EnvironmentError' : String((e as Error).name), message: (e as Error).message };
+    return { name: e instanceof nn.EnvironmentError ? 'EnvironmentError' : String((e as Error).name), message: (e as Error).message };
   }
 }
 
