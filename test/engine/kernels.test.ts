@@ -33,6 +33,13 @@ function transposed(A: Float64Array, rows: number, cols: number): Float64Array {
   return out;
 }
 
+/** A random image size and pooling geometry (windows may overlap), with its output size. */
+function randomPooling(rng: Rng) {
+  const [n, c, h, w] = [1 + rng.int(2), 1 + rng.int(3), 2 + rng.int(5), 2 + rng.int(5)];
+  const g = { kernelH: 1 + rng.int(Math.min(3, h)), kernelW: 1 + rng.int(Math.min(3, w)), stride: 1 + rng.int(2) };
+  return { n, c, h, w, g, oh: convOutSize(h, g.kernelH, g.stride, 0), ow: convOutSize(w, g.kernelW, g.stride, 0) };
+}
+
 describe.each(backendsUnderTest())('kernels on $name', (entry) => {
   let restore: () => void = () => {};
   beforeEach(() => { restore = useBackend(entry); });
@@ -134,9 +141,7 @@ describe.each(backendsUnderTest())('kernels on $name', (entry) => {
   it('poolArgmax points at each window\'s first maximum, and at a NaN where a window holds one', () => {
     fc.assert(fc.property(fc.integer(), (seed) => {
       const rng = new Rng(seed);
-      const [n, c, h, w] = [1 + rng.int(2), 1 + rng.int(3), 2 + rng.int(5), 2 + rng.int(5)];
-      const g = { kernelH: 1 + rng.int(Math.min(3, h)), kernelW: 1 + rng.int(Math.min(3, w)), stride: 1 + rng.int(2) };
-      const [oh, ow] = [convOutSize(h, g.kernelH, g.stride, 0), convOutSize(w, g.kernelW, g.stride, 0)];
+      const { n, c, h, w, g, oh, ow } = randomPooling(rng);
       // few distinct values, so most windows hold ties
       const X = Array.from({ length: n * c * h * w }, () => rng.int(3));
       const want = new Float64Array(n * c * oh * ow), best = new Float64Array(n * c * oh * ow).fill(-Infinity);
@@ -163,9 +168,7 @@ describe.each(backendsUnderTest())('kernels on $name', (entry) => {
   it('poolGather and poolScatter are adjoint: ⟨poolGather(x, at), y⟩ = ⟨x, poolScatter(y, at)⟩, overlapping windows included', () => {
     fc.assert(fc.property(fc.integer(), (seed) => {
       const rng = new Rng(seed);
-      const [n, c, h, w] = [1 + rng.int(2), 1 + rng.int(3), 2 + rng.int(5), 2 + rng.int(5)];
-      const g = { kernelH: 1 + rng.int(Math.min(3, h)), kernelW: 1 + rng.int(Math.min(3, w)), stride: 1 + rng.int(2) };
-      const [oh, ow] = [convOutSize(h, g.kernelH, g.stride, 0), convOutSize(w, g.kernelW, g.stride, 0)];
+      const { n, c, h, w, g, oh, ow } = randomPooling(rng);
       const at = tensor(Array.from({ length: n * c * oh * ow }, () => rng.int(g.kernelH * g.kernelW)), [n, c, oh, ow], entry.dtype);
       const x = tensor(valuesIn('real', n * c * h * w, rng), [n, c, h, w], entry.dtype);
       const y = tensor(valuesIn('real', n * c * oh * ow, rng), [n, c, oh, ow], entry.dtype);
