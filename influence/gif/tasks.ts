@@ -691,7 +691,9 @@ export function correctBackdoor(setup: BackdoorSetup, settings: EditSettings = {
   // SIF for a label change: H_U of the change of loss, and the triggered samples' loss as trained
   // (label 4) inside the full-data Hessian (edits.ts)
   const sif = (): SecondOrderTarget => ({
-    targetHessian: scaled(hessianOperator({ loss: (p: Params, b: XY) => sub(crossEntropy(net.apply(p, b.x), b.y), crossEntropy(net.apply(p, b.x), huTrue)) }, params, [{ x: hu.x, y: hu.y }]), m),
+    targetHessian: scaled(hessianOperator({
+      loss: (p: Params, b: XY) => { const out = net.apply(p, b.x); return sub(crossEntropy(out, b.y), crossEntropy(out, huTrue)); },
+    }, params, [{ x: hu.x, y: hu.y }]), m),
     targetGradientSum: gMean.map((v) => v * m), n, m, weightDecay: recipe.weightDecay,
     labelChange: { trainedHessian: scaled(hessianOperator({ loss: objective.loss }, params, [{ x: hu.x, y: hu.y }]), m) },
   });
