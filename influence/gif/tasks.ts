@@ -417,18 +417,21 @@ function runTask(args: {
   };
   for (const method of s.methods) {
     const trials = tried.filter((t) => t.edit.method === method).map((t) => ({ ...t, best: chooseStep(t.edit.delta) }));
-    const { edit, best, damping } = bestOnValidation(trials);
+    const chosenTrial = bestOnValidation(trials);
+    const { edit, best, damping } = chosenTrial;
     deltas[method] = edit.delta;
     const plainStep = norm(edit.delta);
     const chosen = along(theta, edit.delta, best.length, params);
     const chosenVec = toVector(chosen);
+    const test = args.test(chosen);
     const usesSelection = SELECTION_METHODS.includes(method);
     const searchSeconds = searchSetupSeconds + sum(trials, (t) => t.best.seconds);
     rows.push({
-      method, test: args.test(chosen), plain: args.test(along(theta, edit.delta, plainStep, params)),
+      method, test, plain: args.test(along(theta, edit.delta, plainStep, params)),
       step: best.length, plainStep, stepAtEdge: best.atEdge, validationScore: best.score, parameters: usesSelection ? args.selection.indices.length : theta.length,
       ...(method === 'GA' ? {} : { damping }),
-      ...(trials.length > 1 ? { dampingTrials: trials.map((t) => ({ damping: t.damping, validationScore: t.best.score, test: args.test(along(theta, t.edit.delta, t.best.length, params)), hvps: t.edit.hvps })) } : {}),
+      // the chosen λ's test metrics are the row's: evaluated once
+      ...(trials.length > 1 ? { dampingTrials: trials.map((t) => ({ damping: t.damping, validationScore: t.best.score, test: t === chosenTrial ? test : args.test(along(theta, t.edit.delta, t.best.length, params)), hvps: t.edit.hvps })) } : {}),
       distanceToRetrain: distance(chosenVec, thetaRetrain), distanceToWarm: distance(chosenVec, thetaWarm),
       hvps: sum(trials, (t) => t.edit.hvps), seconds: sum(trials, (t) => t.edit.wallMs / 1000) + (usesSelection ? overhead : args.gradientSeconds) + searchSeconds, searchSeconds,
       residual: edit.diagnostics?.relativeResidual, converged: edit.diagnostics?.converged,
