@@ -5,9 +5,8 @@
 import type { Conv2dGeometry, PoolGeometry } from './backend.js';
 import { DTypeError, ShapeError, fmtShape } from './errors.js';
 import { normalizeAxes, sizeOf } from './shape.js';
-import type { Tensor, TensorLike } from './tensor.js';
+import type { Tensor } from './tensor.js';
 import { add } from './primitives/add.js';
-import { greater } from './primitives/compare.js';
 import { div } from './primitives/div.js';
 import { exp } from './primitives/exp.js';
 import { checkGeometry, im2col } from './primitives/im2col.js';
@@ -22,7 +21,6 @@ import { reshape } from './primitives/reshape.js';
 import { stopGradient } from './primitives/stopGradient.js';
 import { sub } from './primitives/sub.js';
 import { sum } from './primitives/sum.js';
-import { where } from './primitives/where.js';
 
 /** Mean over `axes` (all by default). @example mean(tensor([1, 2, 3])) // 2 */
 export function mean(x: Tensor, axes?: number | readonly number[], keepdims = false): Tensor {
@@ -49,18 +47,6 @@ export function logSoftmax(x: Tensor, axis = -1): Tensor {
 /** softmax along `axis`. @example softmax(tensor([0, 0])) // [0.5, 0.5] */
 export function softmax(x: Tensor, axis = -1): Tensor {
   return exp(logSoftmax(x, axis));
-}
-
-/** Elementwise maximum (the gradient goes to `a` on ties). @example maximum(x, 0) */
-export function maximum(a: TensorLike, b: TensorLike): Tensor {
-  const [x, y] = typeof a === 'number' ? [b as Tensor, a] : [a, b];
-  return where(greater(y, x), y, x);
-}
-
-/** Elementwise minimum. @example minimum(x, 1) */
-export function minimum(a: TensorLike, b: TensorLike): Tensor {
-  const [x, y] = typeof a === 'number' ? [b as Tensor, a] : [a, b];
-  return where(greater(x, y), y, x);
 }
 
 /** Σ a·b over all elements (shapes must match): the inner product of two tensors. */

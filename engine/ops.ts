@@ -17,6 +17,7 @@ export { abs } from './primitives/abs.js';
 export { sign } from './primitives/sign.js';
 export { equal, greater } from './primitives/compare.js';
 export { where } from './primitives/where.js';
+export { maximum, minimum } from './primitives/minmax.js';
 export { matmul } from './primitives/matmul.js';
 export { permute, transpose } from './primitives/permute.js';
 export { reshape } from './primitives/reshape.js';

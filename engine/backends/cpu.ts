@@ -106,8 +106,9 @@ function binaryKernel(op: BinaryOp, a: TypedArray, b: TypedArray, o: TypedArray)
     case 'sub': for (let i = 0; i < n; i++) o[i] = a[i]! - b[i]!; break;
     case 'mul': for (let i = 0; i < n; i++) o[i] = a[i]! * b[i]!; break;
     case 'div': for (let i = 0; i < n; i++) o[i] = a[i]! / b[i]!; break;
-    case 'max': for (let i = 0; i < n; i++) o[i] = a[i]! >= b[i]! ? a[i]! : b[i]!; break;
-    case 'min': for (let i = 0; i < n; i++) o[i] = a[i]! <= b[i]! ? a[i]! : b[i]!; break;
+    // NaN in either operand wins (x !== x, or a failed comparison picks y), as in PyTorch
+    case 'max': for (let i = 0; i < n; i++) { const x = a[i]!; o[i] = x >= b[i]! || x !== x ? x : b[i]!; } break;
+    case 'min': for (let i = 0; i < n; i++) { const x = a[i]!; o[i] = x <= b[i]! || x !== x ? x : b[i]!; } break;
     case 'equal': for (let i = 0; i < n; i++) o[i] = a[i] === b[i] ? 1 : 0; break;
     case 'greater': for (let i = 0; i < n; i++) o[i] = a[i]! > b[i]! ? 1 : 0; break;
   }
@@ -160,8 +161,8 @@ function binaryRow(op: BinaryOp, A: TypedArray, pa: number, sa: number, B: Typed
     case 'sub': for (let i = 0; i < n; i++, pa += sa, pb += sb, po += so) o[po] = A[pa]! - B[pb]!; break;
     case 'mul': for (let i = 0; i < n; i++, pa += sa, pb += sb, po += so) o[po] = A[pa]! * B[pb]!; break;
     case 'div': for (let i = 0; i < n; i++, pa += sa, pb += sb, po += so) o[po] = A[pa]! / B[pb]!; break;
-    case 'max': for (let i = 0; i < n; i++, pa += sa, pb += sb, po += so) { const x = A[pa]!, y = B[pb]!; o[po] = x >= y ? x : y; } break;
-    case 'min': for (let i = 0; i < n; i++, pa += sa, pb += sb, po += so) { const x = A[pa]!, y = B[pb]!; o[po] = x <= y ? x : y; } break;
+    case 'max': for (let i = 0; i < n; i++, pa += sa, pb += sb, po += so) { const x = A[pa]!, y = B[pb]!; o[po] = x >= y || x !== x ? x : y; } break;
+    case 'min': for (let i = 0; i < n; i++, pa += sa, pb += sb, po += so) { const x = A[pa]!, y = B[pb]!; o[po] = x <= y || x !== x ? x : y; } break;
     case 'equal': for (let i = 0; i < n; i++, pa += sa, pb += sb, po += so) o[po] = A[pa] === B[pb] ? 1 : 0; break;
     case 'greater': for (let i = 0; i < n; i++, pa += sa, pb += sb, po += so) o[po] = A[pa]! > B[pb]! ? 1 : 0; break;
   }

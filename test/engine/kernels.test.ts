@@ -2,14 +2,14 @@
  * Backend kernels against plain loops, on every backend under test: matmul with every
  * transpose flag, ragged sizes and K across the packing block, batched; reductions of strided
  * views; im2col and col2im as adjoints, and so poolGather and poolScatter; poolArgmax against a
- * loop, ties and NaN included; stopGradient and cast against their closed forms;
- * nested transforms against closed-form third derivatives.
+ * loop, ties and NaN included; NaN through relu, maximum, minimum and max; stopGradient and cast
+ * against their closed forms; nested transforms against closed-form third derivatives.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
   avgPool2d, cast, col2im, conv2d, exp, grad, maxPool2d, hvp, im2col, jvp, matmul, mul, permute, poolArgmax, poolGather, poolScatter,
-  pow, relu, Rng, stopGradient, sum, tanh, tensor, transpose, max, type Tensor,
+  maximum, minimum, pow, relu, Rng, stopGradient, sum, tanh, tensor, transpose, max, type Tensor,
 } from '../../engine/index.js';
 import { convOutSize } from '../../engine/backend.js';
 import { setMatmulKernel, type MatmulKernel } from '../../engine/backends/cpu.js';
@@ -180,6 +180,21 @@ describe.each(backendsUnderTest())('kernels on $name', (entry) => {
   it('relu keeps NaN (a bad value upstream is not hidden) and maps ±0 and −∞ to 0', () => {
     const y = Array.from(relu(tensor([NaN, -Infinity, -2, -0, 0, 3, Infinity], [7], entry.dtype)).toArray());
     expect(y.map((v) => (Number.isNaN(v) ? 'NaN' : v === 0 ? 0 : v))).toEqual(['NaN', 0, 0, 0, 0, 3, Infinity]);
+  });
+
+  it('maximum, minimum and max keep NaN from either operand and anywhere along the axis', () => {
+    const show = (t: Tensor) => Array.from(t.toArray()).map((v) => (Number.isNaN(v) ? 'NaN' : v));
+    const a = tensor([NaN, 1, 2, -Infinity, 3, 3], [6], entry.dtype), b = tensor([1, NaN, 5, 0, Infinity, 3], [6], entry.dtype);
+    expect(show(maximum(a, b))).toEqual(['NaN', 'NaN', 5, 0, Infinity, 3]);
+    expect(show(minimum(a, b))).toEqual(['NaN', 'NaN', 2, -Infinity, 3, 3]);
+    expect(show(maximum(b, 0))).toEqual([1, 'NaN', 5, 0, Infinity, 3]);
+    // rows longer than the GPU's reduction segment, with the NaN first, in the middle and last
+    const rows = 3, cols = 1500, v = new Float64Array(rows * cols).map((_, i) => (i % 97) - 40);
+    v[0] = NaN; v[cols + 700] = NaN; v[2 * cols + cols - 1] = NaN;
+    expect(show(max(tensor(v, [rows, cols], entry.dtype), 1))).toEqual(['NaN', 'NaN', 'NaN']);
+    // the derivative goes to the first operand on ties, to the second where it is strictly larger
+    const g = grad((p: Tensor) => sum(maximum(p, tensor([0, 2, 1], [3], entry.dtype))))(tensor([1, 2, 0], [3], entry.dtype));
+    expect(Array.from(g.toArray())).toEqual([1, 1, 0]);
   });
 
   it('maxPool2d sends its derivative to the first of tied maxima (as PyTorch does)', () => {

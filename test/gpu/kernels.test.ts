@@ -99,6 +99,7 @@ describe.each(modesUnderTest)('gpu.js kernels in %s mode match the CPU backend',
   it.each(binaryOps)('binary %s', (op) => {
     const a = randoms(300, 3), c = randoms(300, 4);
     for (let i = 0; i < 300; i += 7) c[i] = a[i]!; // ties for equal/max/min
+    a[5] = NaN; c[11] = NaN; // NaN in either operand: max and min must keep it, as the CPU does
     for (let i = 0; i < 300; i++) if (op === 'div' && Math.abs(c[i]!) < 0.1) c[i] = 0.5;
     compare(op, [[a, [3, 100]], [c, [3, 100]]], (b, [x, y]) => b.binary(op, x!, y!), 1e-6, 1e-7);
   });

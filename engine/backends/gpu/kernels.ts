@@ -66,8 +66,9 @@ const binaryBodies: Record<BinaryOp, string> = {
   sub: 'return x - y;',
   mul: 'return x * y;',
   div: 'return x / y;',
-  max: 'if (x >= y) { return x; } return y;',
-  min: 'if (x <= y) { return x; } return y;',
+  // NaN in either operand wins, as on the CPU (x != x is true only for NaN)
+  max: 'if (x >= y || x != x) { return x; } return y;',
+  min: 'if (x <= y || x != x) { return x; } return y;',
   equal: 'if (x == y) { return 1.0; } return 0.0;',
   greater: 'if (x > y) { return 1.0; } return 0.0;',
 };
@@ -134,7 +135,8 @@ export const padSource = `function(x, ${list('o')}, ${list('b')}, ${list('n')}) 
  * kernel make a long reduction parallel.
  */
 export function reduceSource(op: 'sum' | 'max'): string {
-  const combine = op === 'sum' ? 'acc = acc + v;' : 'if (v > acc) { acc = v; }';
+  // a NaN wins the max, as on the CPU: once acc is NaN no comparison replaces it
+  const combine = op === 'sum' ? 'acc = acc + v;' : 'if (v > acc || v != v) { acc = v; }';
   return `function(a, inner, seg, segments) {
   let t = this.thread.x + 0.0;
   let o = 0.0; let c = 0.0;
