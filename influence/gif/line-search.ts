@@ -29,7 +29,8 @@
  *
  * The results equal a fresh forward pass up to rounding, which test/gif/line-search.test.ts checks.
  */
-import { add, concat, fromVector, mul, reshape, sub, tensor, toVector, type Tensor, type TypedArray } from '../../engine/index.js';
+import { add, concat, conv2d, fromVector, mul, reshape, sub, tensor, toVector, type Tensor, type TypedArray } from '../../engine/index.js';
+import { matmulT } from '../../engine/primitives/matmul.js';
 import { ShapeError, ValueError } from '../../engine/errors.js';
 import { argmaxRows, layerFromSpec, sampleChunks, type Layer, type LayerSlot, type Params, type Sequential, type WeightBias } from '../../nn/index.js';
 import { norm } from './vectors.js';
@@ -125,6 +126,14 @@ function resized(layer: Layer, inputs: number, outputs: number): Layer {
   throw new ValueError(`lineSearch: layer '${spec.type}' has no units`);
 }
 
+/** The layer's linear part, W·x without the bias: a convolution by `weight` or a product with its transpose. */
+function weightTimes(layer: Layer, weight: Tensor, x: Tensor): Tensor {
+  const spec = layer.spec;
+  if (spec.type === 'linear') return matmulT(x, weight, false, true);
+  if (spec.type === 'conv2d') return conv2d(x, weight, { stride: spec.stride, padding: spec.padding });
+  throw new ValueError(`lineSearch: layer '${spec.type}' has no weight`);
+}
+
 /** Options of {@link lineSearch}. */
 export interface LineSearchOptions {
   /**
@@ -215,13 +224,11 @@ export function lineSearch(net: Sequential, params: Params, inputs: readonly Ten
     const S = input.units;
     const atS = takeUnits(at.weight.toArray(), at.weight.shape, S);
     const directionS = takeUnits(direction.weight.toArray(), direction.weight.shape, S);
-    const narrow = resized(layer, S.length, slot.units);
-    const noBias = tensor(new Float64Array(slot.units), [slot.units], at.bias.dtype);
     const baseS = acts.map((a) => takeUnits(valuesOf(a[i]!), a[i]!.shape, S));
     const stage: Stage = (c, t, k) => {
       if (c.kind !== 'units') throw new ValueError('lineSearch: internal error, the planned change was not on units');
       const inputChange = sub(c.values, baseS[k]!);
-      const out = add(acts[k]![i + 1]!, narrow.apply({ weight: add(atS, mul(directionS, t)), bias: noBias }, inputChange));
+      const out = add(acts[k]![i + 1]!, weightTimes(layer, add(atS, mul(directionS, t)), inputChange));
       // t·layer_{D,d_b}(x*) lives on the moved output units only
       return { kind: 'dense', values: movedLayer === null ? out : putUnits(out.toArray(), out.shape, moved, slope[k]!.toArray(), t) };
     };
