@@ -15,7 +15,7 @@ export {
   type Selection, type LayerSelection, type SelectableLayer, type SelectionOrder,
 } from './selection.js';
 export { unitScores, SCORING_BATCH, type UnitScores, type UnitScoreOptions, type Rows } from './scores.js';
-export { lineSearch, LINE_SEARCH_BATCH, type LineSearch, type LineSearchOptions, type Line } from './line-search.js';
+export { bestStep, lineSearch, LINE_SEARCH_BATCH, type LineSearch, type LineSearchOptions, type Line, type LineChunk, type StepObjective, type StepSearch } from './line-search.js';
 export {
   removeClass, correctBackdoor, removalGradient, chooseParameters, selectFromScores, AUTO_DAMPING,
   type ClassRemovalSetup, type BackdoorSetup, type GroundTruth, type EditSettings, type Recipe, type Selector, type TaskProgress,

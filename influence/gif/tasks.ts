@@ -22,7 +22,7 @@ import { dampedOperator, type LinearOperator } from '../operator.js';
 import { EDIT_METHODS, SELECTION_METHODS, fifEdit, gaEdit, gifEdit, ifEdit, pifEdit, sifEdit, type Edit, type EditMethod, type SecondOrderProblem } from './edits.js';
 import { unitScores, type Rows, type UnitScores } from './scores.js';
 import { selectByThreshold, selectParameters, type Selection } from './selection.js';
-import { lineSearch } from './line-search.js';
+import { LINE_SEARCH_BATCH, bestStep, lineSearch } from './line-search.js';
 import { norm } from './vectors.js';
 
 /** How the selection is made: by score (highest first), an ablation, or a threshold. */
@@ -59,6 +59,12 @@ export interface EditSettings {
    * ‖θ*‖. A chosen step at either end of the grid is flagged (`stepAtEdge`).
    */
   readonly stepGrid?: readonly number[];
+  /**
+   * Validation samples the step search follows at a time [{@link LINE_SEARCH_BATCH} = 100]: it
+   * bounds the search's memory, and a length that cannot win is dropped after fewer samples
+   * (line-search.ts, `bestStep`). The chosen step does not depend on it.
+   */
+  readonly searchBatchSize?: number;
   /** Seed of the Hessian batch and of the random parts of the selection [0]. */
   readonly seed?: number;
   /** Ratios of the sweep (GIF with CGLS, FIF and PIF at each, for the accuracy-vs-ratio chart) [none]. */
@@ -219,12 +225,13 @@ function defaults(s: EditSettings): TaskResult['settings'] {
     hessianSamples: s.hessianSamples ?? 1000, damping: s.damping ?? 0, richardsonIterations: s.richardsonIterations ?? 100,
     krylovIterations: s.krylovIterations ?? 30, tolerance: s.tolerance ?? 1e-4, methods: s.methods ?? EDIT_METHODS,
     stepGrid, seed: s.seed ?? 0, sweepRatios: s.sweepRatios ?? [], sweepSelectors: s.sweepSelectors ?? [s.selector ?? 'gradient'],
-    targetHessianSamples: s.targetHessianSamples ?? s.hessianSamples ?? 1000,
+    targetHessianSamples: s.targetHessianSamples ?? s.hessianSamples ?? 1000, searchBatchSize: s.searchBatchSize ?? LINE_SEARCH_BATCH,
   } as const;
   for (const r of out.sweepRatios) if (!(r > 0 && r <= 1)) throw new ValueError(`GIF task: sweep ratio must be in (0, 1], got ${r}`);
   if (!(out.ratio > 0 && out.ratio <= 1)) throw new ValueError(`GIF task: ratio must be in (0, 1], got ${out.ratio}`);
   if (!Number.isInteger(out.hessianSamples) || out.hessianSamples < 1) throw new ValueError(`GIF task: hessianSamples must be a positive integer, got ${out.hessianSamples}`);
   if (!stepGrid.length || !stepGrid.every((v) => v > 0 && Number.isFinite(v))) throw new ValueError('GIF task: the step grid must hold positive finite multiples');
+  if (!Number.isInteger(out.searchBatchSize) || out.searchBatchSize < 1) throw new ValueError(`GIF task: searchBatchSize must be a positive integer, got ${out.searchBatchSize}`);
   for (const m of out.methods) if (!EDIT_METHODS.includes(m)) throw new ValueError(`GIF task: unknown method '${m}' (use ${EDIT_METHODS.join(', ')})`);
   // a list is kept in the order it is tried (increasing λ), and a one-entry list is a single λ
   const dampings = dampingsOf(out.damping);
@@ -345,6 +352,8 @@ function distance(a: Float64Array, b: Float64Array): number {
 interface ValidationSplit {
   readonly inputs: readonly Tensor[];
   metrics(predictions: readonly Int32Array[]): Metrics;
+  /** Per input, the labels with the best score (see `StepObjective.ideal`): they let the search drop hopeless lengths early. */
+  readonly ideal: readonly Int32Array[];
 }
 
 /** The step a search chose along one edit, its validation score, and the search's seconds. */
@@ -400,16 +409,12 @@ function runTask(args: {
   // θ*'s share of the search (its activations on the validation inputs, line-search.ts) is
   // computed once here and charged to every edit, since an edit run alone would pay it too
   let started = performance.now();
-  const search = lineSearch(args.net, params, args.validation.inputs);
+  const search = lineSearch(args.net, params, args.validation.inputs, { batchSize: s.searchBatchSize });
   const searchSetupSeconds = (performance.now() - started) / 1000;
   const chooseStep = (delta: Float64Array): StepChoice => {
     started = performance.now();
     const line = search.along(delta);
-    let best = { index: 0, score: -Infinity };
-    s.stepGrid.forEach((k, index) => {
-      const score = args.validation.metrics(line.predictions(k * thetaNorm)).score;
-      if (score > best.score) best = { index, score };
-    });
+    const best = bestStep(line, s.stepGrid.map((k) => k * thetaNorm), { score: (p) => args.validation.metrics(p).score, ideal: args.validation.ideal });
     return {
       length: s.stepGrid[best.index]! * thetaNorm, atEdge: best.index === 0 || best.index === s.stepGrid.length - 1, score: best.score,
       seconds: (performance.now() - started) / 1000,
@@ -597,7 +602,10 @@ export function removeClass(setup: ClassRemovalSetup, settings: EditSettings = {
   return runTask({
     task: 'remove-class', description: `remove class ${c} (${m} of ${n} training samples)`, net, params, n, m, H, g, selection, scores,
     selectionSeconds, gradientSeconds, settings: s, sif, progress,
-    validation: { inputs: [validation.x], metrics: ([pred]) => classMetricsOf(pred!, validation.y, c) },
+    validation: {
+      inputs: [validation.x], metrics: ([pred]) => classMetricsOf(pred!, validation.y, c),
+      ideal: [validation.y.map((y) => (y === c ? (c + 1) % validation.classes : y))], // the removed class predicted as any other
+    },
     test: (p) => ({ ...classMetrics(net, p, test, c), ...classLosses(net, p, test, c) }),
     retrain: retrainer(net, params, retained, recipe), groundTruth: setup.groundTruth,
   });
@@ -709,7 +717,10 @@ export function correctBackdoor(setup: BackdoorSetup, settings: EditSettings = {
   return runTask({
     task: 'backdoor', description: `correct a backdoor (${m} of ${n} training samples triggered and labelled ${label})`, net, params, n, m, H, g,
     selection, scores, selectionSeconds, gradientSeconds, settings: s, sif, progress,
-    validation: { inputs: [validation.x, valTrig.x], metrics: ([clean, triggered]) => backdoorMetricsOf(clean!, validation.y, triggered!, valTrig.y, label) },
+    validation: {
+      inputs: [validation.x, valTrig.x], metrics: ([clean, triggered]) => backdoorMetricsOf(clean!, validation.y, triggered!, valTrig.y, label),
+      ideal: [validation.y, valTrig.y], // clean and triggered digits alike read as their true labels
+    },
     test: (p) => backdoorMetrics(net, p, test, testTrig.x, testTrig.y, label),
     retrain: retrainer(net, params, corrected, recipe), groundTruth: setup.groundTruth,
   });
