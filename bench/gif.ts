@@ -10,6 +10,7 @@
  *     GA beside it: GA does no Hessian work, so its time is the floor of any edit that scores
  *     and searches like GIF; then (4c) `--damping auto`: λ ∈ {0, 0.01, 0.1, 1} chosen on the
  *     validation split per class (0–9; --quick: 3), against the test gap at each λ, and its time;
+ *     then (4d) the per-class table of section 5 on the CNN, at the CLI's damping λ = 0.1;
  *  5. per class (0–9; --quick: 0, 3, 7): GIF (CGLS) and GA at 5% under the CLI's default preset
  *     and the fast one, against one retraining per class — F1 gap, time ratio, and whether the
  *     issue's target (within 0.02 F1 of retraining in at most 1/20 of its time) holds.
@@ -23,7 +24,7 @@ import { Rng } from '../engine/index.js';
 import { crossEntropy, subset, type Params, type Sequential } from '../nn/index.js';
 import { flatGradient, hessianOperator } from '../influence/hessian.js';
 import { EDIT_METHODS } from '../influence/gif/edits.js';
-import { DEFAULT_RECIPE, mnistSplits, networkOf, trainOrLoad, type MnistSplits, type ModelKind } from '../influence/gif/experiment.js';
+import { DEFAULT_DAMPING, DEFAULT_RECIPE, mnistSplits, networkOf, trainOrLoad, type MnistSplits, type ModelKind } from '../influence/gif/experiment.js';
 import { formatTable, resultJson } from '../influence/gif/report.js';
 import {
   AUTO_DAMPING, selectFromScores, removeClass, type ClassRemovalSetup, type EditSettings, type GroundTruth, type MethodRow, type Recipe, type TaskResult,
@@ -83,9 +84,13 @@ type PresetName = keyof typeof PRESETS;
 /** The issue's target: GIF at 5% within 0.02 F1 of retraining in at most 1/20 of retraining's time. */
 const TARGET = { f1Gap: 0.02, timeRatio: 1 / 20 };
 
-/** GIF (CGLS) and GA at 5% with gradient selection under a preset. */
-function presetRun(t: Trained, removedClass: number, preset: PresetName, groundTruth?: GroundTruth): TaskResult {
-  return removeClass(removal(t, removedClass, groundTruth), { ratio: 0.05, selector: 'gradient', methods: ['GIF-CGLS', 'GA'], ...PRESETS[preset] });
+/** GIF (CGLS) and GA at 5% with gradient selection under a preset (undamped unless told). */
+function presetSettings(preset: PresetName, damping = 0): EditSettings {
+  return { ratio: 0.05, selector: 'gradient', methods: ['GIF-CGLS', 'GA'], ...PRESETS[preset], damping };
+}
+
+function presetRun(t: Trained, removedClass: number, preset: PresetName, groundTruth?: GroundTruth, damping = 0): TaskResult {
+  return removeClass(removal(t, removedClass, groundTruth), presetSettings(preset, damping));
 }
 
 function classRemoval(t: Trained, model: ModelKind, quick: boolean, sweep: boolean): TaskResult {
@@ -136,12 +141,12 @@ function outcome(result: TaskResult, method: string): EditOutcome {
 
 const meets = (o: EditOutcome): boolean => o.f1Gap <= TARGET.f1Gap && o.timeRatio <= TARGET.timeRatio;
 
-/** Per class: one retraining (scratch and warm), then both presets against it. */
-function perClass(t: Trained, classes: readonly number[], reuse: Map<number, GroundTruth>): ClassOutcome[] {
+/** Per class: one retraining (scratch and warm, or the one in `reuse`), then both presets against it at damping λ. */
+function perClass(t: Trained, classes: readonly number[], reuse: Map<number, GroundTruth>, damping: number): ClassOutcome[] {
   return classes.map((c) => {
     console.log(`  · class ${c}${reuse.has(c) ? ' (retrained models reused)' : ': retrain, then edit'}`);
-    const first = presetRun(t, c, 'default', reuse.get(c));
-    const fast = presetRun(t, c, 'fast', first.groundTruth);
+    const first = removeReusing(t, c, reuse, presetSettings('default', damping));
+    const fast = presetRun(t, c, 'fast', first.groundTruth, damping);
     const re = first.rows.find((r) => r.method === 'retrain')!;
     const edits = (r: TaskResult) => {
       const gif = outcome(r, 'GIF-CGLS');
@@ -162,11 +167,13 @@ function summarise(rows: readonly ClassOutcome[], preset: PresetName) {
   };
 }
 
-function printPerClass(rows: readonly ClassOutcome[]): void {
+const perClassSummary = (rows: readonly ClassOutcome[]) => Object.fromEntries((Object.keys(PRESETS) as PresetName[]).map((name) => [name, summarise(rows, name)]));
+
+function printPerClass(rows: readonly ClassOutcome[], damping: number): void {
   const f = (v: number, d = 3) => v.toFixed(d);
   const cell = (o: EditOutcome) =>
     `${f(o.f1)}  ${f(o.plainF1)}  ${(o.f1Gap >= 0 ? '+' : '') + f(o.f1Gap)}  ${f(o.seconds, 2).padStart(5)} (${f(o.scoringSeconds, 2)}+${f(o.solveSeconds, 2)}+${f(o.searchSeconds, 2)})  ${f(o.timeRatio)}×`;
-  console.log('GIF (CGLS) at 5%, gradient selection: F1 at the validation step, plain-step F1, gap to retraining, seconds (scoring + solve + step search), ×retraining');
+  console.log(`GIF (CGLS) at 5%, gradient selection${damping > 0 ? `, damping λ = ${damping}` : ''}: F1 at the validation step, plain-step F1, gap to retraining, seconds (scoring + solve + step search), ×retraining`);
   const head = (name: PresetName) => `${name} (H ${PRESETS[name].hessianSamples}, ≤${PRESETS[name].krylovIterations} CGLS)`.padEnd(55);
   console.log(`class  retrain F1    s   | ${head('default')} | ${head('fast')} | GA F1  plain`);
   for (const r of rows) {
@@ -343,7 +350,7 @@ export async function run(args: string[]): Promise<unknown> {
       `${String(r.cgls.hvps).padStart(6)} (${r.cgls.iterations}, ${r.cgls.reached})`.padEnd(29) + (r.richardson.hvps / r.cgls.hvps).toFixed(1));
   }
 
-  let cnnRuns: { full: TaskResult; fast: TaskResult; budgets: BudgetOutcome[]; damping: DampingOutcome[] } | null = null;
+  let cnnRuns: { full: TaskResult; fast: TaskResult; budgets: BudgetOutcome[]; damping: DampingOutcome[]; perClass: ClassOutcome[]; perClassDamping: number } | null = null;
   if (cnn) {
     console.log('\n4. small CNN, class 3, GIF at 5%');
     const t = trained('cnn', quick);
@@ -363,20 +370,25 @@ export async function run(args: string[]): Promise<unknown> {
     console.log(`\n4c. small CNN, the damping λ chosen on the validation split (classes ${dampingClasses.join(', ')})`);
     const damping = dampingOnValidation(t, dampingClasses, truths);
     printDamping(damping);
-    cnnRuns = { full, fast, budgets, damping };
+    const cnnDamping = DEFAULT_DAMPING.cnn;
+    console.log(`\n4d. small CNN per class (${dampingClasses.join(', ')}): GIF (CGLS) and GA under the default and the fast preset at the CLI's damping λ = ${cnnDamping}, against the retraining of 4c`);
+    const perClassCnn = perClass(t, dampingClasses, truths, cnnDamping);
+    printPerClass(perClassCnn, cnnDamping);
+    cnnRuns = { full, fast, budgets, damping, perClass: perClassCnn, perClassDamping: cnnDamping };
   }
 
   const classes = quick ? [0, 3, 7] : [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
   console.log(`\n5. MLP per class (${classes.join(', ')}): one retraining each (${mlp.recipe.epochs} epochs, as θ*), GIF (CGLS) and GA under the default and the fast preset`);
-  const classRows = perClass(mlp, classes, new Map([[3, mlpRun.groundTruth]]));
-  printPerClass(classRows);
+  const classRows = perClass(mlp, classes, new Map([[3, mlpRun.groundTruth]]), DEFAULT_DAMPING.mlp);
+  printPerClass(classRows, DEFAULT_DAMPING.mlp);
 
   const out = {
     quick, mlp: { headline: h, trainSeconds: mlp.trainSeconds, result: resultJson(mlpRun) }, mlpCheap: { headline: hc }, solverRace: race,
-    ...(cnnRuns ? { cnn: { headline: headline(cnnRuns.full), result: resultJson(cnnRuns.full), fast: { headline: headline(cnnRuns.fast), gif: outcome(cnnRuns.fast, 'GIF-CGLS'), ga: outcome(cnnRuns.fast, 'GA') }, budgets: cnnRuns.budgets, damping: cnnRuns.damping } } : {}),
+    ...(cnnRuns ? { cnn: { headline: headline(cnnRuns.full), result: resultJson(cnnRuns.full), fast: { headline: headline(cnnRuns.fast), gif: outcome(cnnRuns.fast, 'GIF-CGLS'), ga: outcome(cnnRuns.fast, 'GA') }, budgets: cnnRuns.budgets, damping: cnnRuns.damping,
+      perClass: { damping: cnnRuns.perClassDamping, classes: cnnRuns.perClass, summary: perClassSummary(cnnRuns.perClass) } } } : {}),
     perClass: {
       target: TARGET, presets: PRESETS, ratio: 0.05, selector: 'gradient', classes: classRows,
-      summary: Object.fromEntries((Object.keys(PRESETS) as PresetName[]).map((name) => [name, summarise(classRows, name)])),
+      summary: perClassSummary(classRows),
     },
   };
   writeFileSync('bench/results/gif.json', JSON.stringify(out, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2));

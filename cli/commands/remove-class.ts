@@ -1,7 +1,7 @@
 /** `gift remove-class <c>`: remove a digit class from a trained model with GIF and every baseline, against retraining. */
 import { EDIT_METHODS, type EditMethod } from '../../influence/gif/edits.js';
 import {
-  DEFAULT_RECIPE, consoleProgress, defaultModelPath, mnistSplits, networkOf, testAccuracy, trainOrLoad, type ModelKind,
+  DEFAULT_DAMPING, DEFAULT_RECIPE, consoleProgress, defaultModelPath, mnistSplits, networkOf, testAccuracy, trainOrLoad, type ModelKind,
 } from '../../influence/gif/experiment.js';
 import { formatTable, writeReport } from '../../influence/gif/report.js';
 import { AUTO_DAMPING, removeClass, type EditSettings, type Recipe, type Selector, type TaskResult } from '../../influence/gif/tasks.js';
@@ -50,14 +50,6 @@ export const taskOptions = {
   seed: { type: 'string' }, 'model-file': { type: 'string' }, reports: { type: 'string' }, 'no-save': { type: 'boolean' },
 } as const;
 
-/**
- * The CNN's default damping. Measured at the default budget (Hessian batch 300, 20 CGLS
- * iterations), GIF-CGLS at 5%: undamped, the F1 gap to retraining reached 0.45 (class 2), 0.18
- * (class 7) and 0.07 (class 0); at λ = 0.1 the worst gap was 0.03 and CGLS converged. The MLP's
- * Hessian needs none.
- */
-const CNN_DAMPING = 0.1;
-
 const SELECTORS: readonly Selector[] = ['gradient', 'output', 'gradient-lowest', 'output-lowest', 'random', 'threshold'];
 
 /** The parsed common options of a GIF task command. */
@@ -97,7 +89,7 @@ export function parseTaskOptions(values: Record<string, string | boolean | undef
     ratio: numberFlag('ratio', str('ratio'), 0.05, (v) => v > 0 && v <= 1, 'in (0, 1]'),
     selector, threshold: numberFlag('threshold', str('threshold'), 0.5, (v) => v >= 0, 'a number ≥ 0'),
     hessianSamples: numberFlag('hessian-samples', str('hessian-samples'), 300, positiveInt, 'a positive integer'),
-    damping: parseDamping(str('damping'), model === 'cnn' ? CNN_DAMPING : 0),
+    damping: parseDamping(str('damping'), DEFAULT_DAMPING[model]),
     richardsonIterations: iterations, krylovIterations,
     tolerance: numberFlag('tolerance', str('tolerance'), 1e-4, (v) => v > 0 && v < 1, 'in (0, 1)'),
     methods: methods as EditMethod[], sweepRatios, seed: numberFlag('seed', str('seed'), 0, Number.isInteger, 'an integer'),
