@@ -88,7 +88,15 @@ export class Linear implements Layer {
     const p = weightBias('Linear', params);
     checkWeightShapes('Linear', p, this.weightShape);
     this.outputShape(x.shape);
-    return add(matmulT(x, p.weight, false, true), p.bias);
+    return add(this.weightTimes(p.weight, x), p.bias);
+  }
+  /**
+   * The weight applied to x without the bias, x·Wᵀ, for any numbers of units (shapes unchecked):
+   * the GIF step search applies a few of a layer's columns to the change of its input.
+   * @example new Linear(784, 10).weightTimes(weight, x) // x [N, k], weight [m, k] → [N, m]
+   */
+  weightTimes(weight: Tensor, x: Tensor): Tensor {
+    return matmulT(x, weight, false, true);
   }
   outputShape(input: readonly number[]): number[] {
     if (input.length !== 2 || input[1] !== this.inFeatures) {
@@ -128,8 +136,14 @@ export class Conv2d implements Layer {
     const p = weightBias('Conv2d', params);
     checkWeightShapes('Conv2d', p, this.weightShape);
     this.outputShape(x.shape);
-    const y = conv2d(x, p.weight, { stride: this.stride, padding: this.padding });
-    return add(y, reshape(p.bias, [this.outChannels, 1, 1]));
+    return add(this.weightTimes(p.weight, x), reshape(p.bias, [this.outChannels, 1, 1]));
+  }
+  /**
+   * The convolution by `weight` without the bias, for any numbers of channels (shapes unchecked).
+   * @example new Conv2d(8, 16, 5).weightTimes(weight, x) // x [N, k, H, W], weight [m, k, 5, 5] → [N, m, H − 4, W − 4]
+   */
+  weightTimes(weight: Tensor, x: Tensor): Tensor {
+    return conv2d(x, weight, { stride: this.stride, padding: this.padding });
   }
   outputShape(input: readonly number[]): number[] {
     if (input.length !== 4 || input[1] !== this.inChannels) {

@@ -30,10 +30,9 @@
  *
  * The results equal a fresh forward pass up to rounding, which test/gif/line-search.test.ts checks.
  */
-import { add, concat, conv2d, fromVector, mul, reshape, sub, tensor, toVector, type Tensor, type TypedArray } from '../../engine/index.js';
-import { matmulT } from '../../engine/primitives/matmul.js';
+import { add, concat, fromVector, mul, reshape, sub, tensor, toVector, type Tensor, type TypedArray } from '../../engine/index.js';
 import { ShapeError, ValueError } from '../../engine/errors.js';
-import { argmaxRows, layerFromSpec, sampleChunks, type Layer, type LayerSlot, type Params, type Sequential, type WeightBias } from '../../nn/index.js';
+import { Conv2d, Linear, argmaxRows, layerFromSpec, sampleChunks, type Layer, type LayerSlot, type Params, type Sequential, type WeightBias } from '../../nn/index.js';
 import { norm } from './vectors.js';
 
 /** The network's outputs and predictions at θ* + length·d/‖d‖, for every input, as functions of the length. */
@@ -137,12 +136,10 @@ function resized(layer: Layer, inputs: number, outputs: number): Layer {
   throw new ValueError(`lineSearch: layer '${spec.type}' has no units`);
 }
 
-/** The layer's linear part, W·x without the bias: a convolution by `weight` or a product with its transpose. */
+/** The layer's weight applied to x, without the bias (the layer's own `weightTimes`). */
 function weightTimes(layer: Layer, weight: Tensor, x: Tensor): Tensor {
-  const spec = layer.spec;
-  if (spec.type === 'linear') return matmulT(x, weight, false, true);
-  if (spec.type === 'conv2d') return conv2d(x, weight, { stride: spec.stride, padding: spec.padding });
-  throw new ValueError(`lineSearch: layer '${spec.type}' has no weight`);
+  if (layer instanceof Linear || layer instanceof Conv2d) return layer.weightTimes(weight, x);
+  throw new ValueError(`lineSearch: layer '${layer.spec.type}' has no weight`);
 }
 
 /** Options of {@link lineSearch}. */
