@@ -10,7 +10,9 @@
  *     GA beside it: GA does no Hessian work, so its time is the floor of any edit that scores
  *     and searches like GIF; then (4c) `--damping auto`: λ ∈ {0, 0.01, 0.1, 1} chosen on the
  *     validation split per class (0–9; --quick: 3), against the test gap at each λ, and its time;
- *     then (4d) the per-class table of section 5 on the CNN, at the CLI's damping λ = 0.1;
+ *     then (4d) the per-class table of section 5 on the CNN, at the CLI's damping λ = 0.1; then
+ *     (4e) the fast preset and GA on θ* trained on 25% and 50% of the training digits (--quick: 50%,
+ *     class 3), to see how an edit's share of retraining's time moves with the data size;
  *  5. per class (0–9; --quick: 0, 3, 7): GIF (CGLS) and GA at 5% under the CLI's default preset
  *     and the fast one, against one retraining per class — F1 gap, time ratio, and whether the
  *     issue's target (within 0.02 F1 of retraining in at most 1/20 of its time) holds.
@@ -21,7 +23,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Rng } from '../engine/index.js';
-import { crossEntropy, subset, type Params, type Sequential } from '../nn/index.js';
+import { crossEntropy, stratifiedSplit, subset, type Dataset, type Params, type Sequential } from '../nn/index.js';
 import { flatGradient, hessianOperator } from '../influence/hessian.js';
 import { EDIT_METHODS } from '../influence/gif/edits.js';
 import { DEFAULT_DAMPING, DEFAULT_RECIPE, mnistSplits, networkOf, trainOrLoad, type MnistSplits, type ModelKind } from '../influence/gif/experiment.js';
@@ -32,9 +34,9 @@ import {
 import { unitScores } from '../influence/gif/scores.js';
 import { solveGifKrylov, solveGifRichardson } from '../influence/gif/solvers.js';
 
-/** θ* is cached outside the repository (the OS temp folder), so benchmark runs share it. */
-function cachePath(model: ModelKind, recipe: Recipe): string {
-  return join(tmpdir(), 'gift-bench', `gif-${model}-e${recipe.epochs}-wd${recipe.weightDecay}.safetensors`);
+/** θ* is cached outside the repository (the OS temp folder), so benchmark runs share it; `part` names a θ* trained on part of the data. */
+function cachePath(model: ModelKind, recipe: Recipe, part = ''): string {
+  return join(tmpdir(), 'gift-bench', `gif-${model}${part}-e${recipe.epochs}-wd${recipe.weightDecay}.safetensors`);
 }
 
 interface SolverRace {
@@ -59,6 +61,19 @@ function trained(model: ModelKind, quick: boolean): Trained {
   const recipe: Recipe = { ...DEFAULT_RECIPE, epochs: quick ? 3 : DEFAULT_RECIPE.epochs };
   const { params, seconds } = trainOrLoad(net, splits.train, recipe, cachePath(model, recipe));
   return { net, splits, recipe, params, trainSeconds: seconds };
+}
+
+/**
+ * θ* trained, with the same recipe, on a stratified `fraction` of t's training digits, its
+ * validation split shrunk in the same proportion (the protocol carves it as 10% of the training
+ * digits); the test set is t's.
+ */
+function trainedOnPart(t: Trained, model: ModelKind, fraction: number): Trained {
+  const part = (d: Dataset) => stratifiedSplit(d, fraction, 1).second;
+  const splits: MnistSplits = { train: part(t.splits.train), validation: part(t.splits.validation), test: t.splits.test };
+  const net = networkOf(model);
+  const { params, seconds } = trainOrLoad(net, splits.train, t.recipe, cachePath(model, t.recipe, `-part${fraction}`));
+  return { net, splits, recipe: t.recipe, params, trainSeconds: seconds };
 }
 
 function removal(t: Trained, removedClass: number, groundTruth?: GroundTruth): ClassRemovalSetup {
@@ -273,6 +288,80 @@ function printDamping(rows: readonly DampingOutcome[]): void {
   console.log(`worst test gap: λ chosen on validation ${f(worst((r) => r.chosen))}; ${AUTO_DAMPING.map((d) => `λ = ${d} everywhere ${f(worst(() => d))}`).join('; ')}`);
 }
 
+/** One class removal by the fast preset on a θ* trained on part of the digits (section 4e). */
+interface SizeOutcome {
+  readonly fraction: number;
+  readonly trainDigits: number;
+  readonly validationDigits: number;
+  readonly removedClass: number;
+  readonly retrainF1: number;
+  readonly retrainSeconds: number;
+  readonly gif: EditOutcome;
+  readonly ga: EditOutcome;
+}
+
+/**
+ * The fast preset (at damping λ) on θ* trained on fractions of the training digits, each with its
+ * own retraining; the whole set comes from `full` (section 4d's rows), not rerun. Scoring is a
+ * pass over the removed digits and the step search a pass over the validation split: both grow
+ * with the data, as retraining does, so GA's ratio shows whether more data could bring an edit
+ * under the target.
+ */
+function dataSizes(t: Trained, fractions: readonly number[], classes: readonly number[], full: readonly ClassOutcome[], damping: number): SizeOutcome[] {
+  const rows: SizeOutcome[] = [];
+  for (const fraction of fractions) {
+    const part = trainedOnPart(t, 'cnn', fraction);
+    for (const c of classes) {
+      console.log(`  · ${part.splits.train.y.length} training digits, class ${c}: retrain, then edit`);
+      const result = presetRun(part, c, 'fast', undefined, damping);
+      const re = result.rows.find((r) => r.method === 'retrain')!;
+      rows.push({
+        fraction, trainDigits: part.splits.train.y.length, validationDigits: part.splits.validation.y.length, removedClass: c,
+        retrainF1: re.test.f1!, retrainSeconds: re.seconds, gif: outcome(result, 'GIF-CGLS'), ga: outcome(result, 'GA'),
+      });
+    }
+  }
+  for (const r of full.filter((row) => classes.includes(row.removedClass))) {
+    rows.push({
+      fraction: 1, trainDigits: t.splits.train.y.length, validationDigits: t.splits.validation.y.length, removedClass: r.removedClass,
+      retrainF1: r.retrainF1, retrainSeconds: r.retrainSeconds, gif: r.presets.fast.gif, ga: r.presets.fast.ga,
+    });
+  }
+  return rows;
+}
+
+function printDataSizes(rows: readonly SizeOutcome[]): void {
+  const f = (v: number, d = 3) => v.toFixed(d);
+  const parts = (o: EditOutcome) => `${f(o.seconds, 2)} (${f(o.scoringSeconds, 2)}+${f(o.solveSeconds, 2)}+${f(o.searchSeconds, 2)})`;
+  console.log('digits (train / val)  class  retrain s  | GIF fast: gap   seconds (scoring+solve+search)   ×retrain | GA: gap   ×retrain');
+  for (const r of rows) {
+    console.log(`${`${r.trainDigits} / ${r.validationDigits}`.padStart(20)}  ${String(r.removedClass).padStart(5)}  ${f(r.retrainSeconds, 1).padStart(9)}  | ` +
+      `${((r.gif.f1Gap >= 0 ? '+' : '') + f(r.gif.f1Gap)).padStart(12)}   ${parts(r.gif).padEnd(32)} ${f(r.gif.timeRatio).padStart(6)}× | ${((r.ga.f1Gap >= 0 ? '+' : '') + f(r.ga.f1Gap)).padStart(7)}   ${f(r.ga.timeRatio)}×`);
+  }
+  for (const fraction of [...new Set(rows.map((r) => r.fraction))]) {
+    const at = rows.filter((r) => r.fraction === fraction);
+    const range = (v: number[]) => `${f(Math.min(...v))}–${f(Math.max(...v))}×`;
+    console.log(`${at[0]!.trainDigits} digits: GA ${range(at.map((r) => r.ga.timeRatio))}, GIF fast ${range(at.map((r) => r.gif.timeRatio))}; ` +
+      `scoring + search alone ${range(at.map((r) => (r.gif.scoringSeconds + r.gif.searchSeconds) / r.retrainSeconds))}`);
+  }
+  const n = rows.map((r) => r.trainDigits);
+  const share = fitOverSize(n, rows.map((r) => (r.gif.scoringSeconds + r.gif.searchSeconds) / r.retrainSeconds));
+  const whole = fitOverSize(n, rows.map((r) => r.gif.timeRatio));
+  const crossing = whole.b / (TARGET.timeRatio - whole.a);
+  console.log(`fitted as a + b/n (n training digits): scoring + search ${f(share.a)}× + ${share.b.toFixed(0)}/n; GIF fast ${f(whole.a)}× + ${whole.b.toFixed(0)}/n, ` +
+    (whole.a < TARGET.timeRatio ? `under 1/20 from about n = ${Math.round(crossing)} (an extrapolation)` : 'never under 1/20'));
+}
+
+/** Least-squares a, b of y ≈ a + b/n. */
+function fitOverSize(n: readonly number[], y: readonly number[]): { a: number; b: number } {
+  const x = n.map((v) => 1 / v);
+  const mx = x.reduce((s, v) => s + v, 0) / x.length, my = y.reduce((s, v) => s + v, 0) / y.length;
+  let sxy = 0, sxx = 0;
+  x.forEach((v, i) => { sxy += (v - mx) * (y[i]! - my); sxx += (v - mx) ** 2; });
+  const b = sxx > 0 ? sxy / sxx : 0;
+  return { a: my - b * mx, b };
+}
+
 /** HVPs each GIF solver needs to bring the relative normal-equation residual down to each target. */
 function solverRace(t: Trained, quick: boolean): SolverRace[] {
   const { net, splits, recipe, params } = t;
@@ -350,7 +439,7 @@ export async function run(args: string[]): Promise<unknown> {
       `${String(r.cgls.hvps).padStart(6)} (${r.cgls.iterations}, ${r.cgls.reached})`.padEnd(29) + (r.richardson.hvps / r.cgls.hvps).toFixed(1));
   }
 
-  let cnnRuns: { full: TaskResult; fast: TaskResult; budgets: BudgetOutcome[]; damping: DampingOutcome[]; perClass: ClassOutcome[]; perClassDamping: number } | null = null;
+  let cnnRuns: { full: TaskResult; fast: TaskResult; budgets: BudgetOutcome[]; damping: DampingOutcome[]; perClass: ClassOutcome[]; perClassDamping: number; sizes: SizeOutcome[] } | null = null;
   if (cnn) {
     console.log('\n4. small CNN, class 3, GIF at 5%');
     const t = trained('cnn', quick);
@@ -374,7 +463,13 @@ export async function run(args: string[]): Promise<unknown> {
     console.log(`\n4d. small CNN per class (${dampingClasses.join(', ')}): GIF (CGLS) and GA under the default and the fast preset at the CLI's damping λ = ${cnnDamping}, against the retraining of 4c`);
     const perClassCnn = perClass(t, dampingClasses, truths, cnnDamping);
     printPerClass(perClassCnn, cnnDamping);
-    cnnRuns = { full, fast, budgets, damping, perClass: perClassCnn, perClassDamping: cnnDamping };
+    const fractions = quick ? [0.5] : [0.25, 0.5];
+    const sizeClasses = quick ? [3] : [0, 3, 7];
+    console.log(`\n4e. small CNN on ${fractions.map((p) => `${100 * p}%`).join(' and ')} of the training digits (validation split in proportion), classes ${sizeClasses.join(', ')}: ` +
+      `the fast preset at λ = ${cnnDamping} and GA, each against its own retraining; the whole set is 4d's`);
+    const sizes = dataSizes(t, fractions, sizeClasses, perClassCnn, cnnDamping);
+    printDataSizes(sizes);
+    cnnRuns = { full, fast, budgets, damping, perClass: perClassCnn, perClassDamping: cnnDamping, sizes };
   }
 
   const classes = quick ? [0, 3, 7] : [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
@@ -385,7 +480,7 @@ export async function run(args: string[]): Promise<unknown> {
   const out = {
     quick, mlp: { headline: h, trainSeconds: mlp.trainSeconds, result: resultJson(mlpRun) }, mlpCheap: { headline: hc }, solverRace: race,
     ...(cnnRuns ? { cnn: { headline: headline(cnnRuns.full), result: resultJson(cnnRuns.full), fast: { headline: headline(cnnRuns.fast), gif: outcome(cnnRuns.fast, 'GIF-CGLS'), ga: outcome(cnnRuns.fast, 'GA') }, budgets: cnnRuns.budgets, damping: cnnRuns.damping,
-      perClass: { damping: cnnRuns.perClassDamping, classes: cnnRuns.perClass, summary: perClassSummary(cnnRuns.perClass) } } } : {}),
+      perClass: { damping: cnnRuns.perClassDamping, classes: cnnRuns.perClass, summary: perClassSummary(cnnRuns.perClass) }, dataSizes: cnnRuns.sizes } } : {}),
     perClass: {
       target: TARGET, presets: PRESETS, ratio: 0.05, selector: 'gradient', classes: classRows,
       summary: perClassSummary(classRows),
