@@ -99,6 +99,11 @@ type PresetName = keyof typeof PRESETS;
 /** The issue's target: GIF at 5% within 0.02 F1 of retraining in at most 1/20 of retraining's time. */
 const TARGET = { f1Gap: 0.02, timeRatio: 1 / 20 };
 
+/** Table formatting: a number to d decimals; an F1 gap with its sign; an edit's seconds (padded to `width`) with their parts. */
+const f = (v: number, d = 3) => v.toFixed(d);
+const signed = (v: number) => (v >= 0 ? '+' : '') + f(v);
+const secondsWithParts = (o: EditOutcome, width = 0) => `${f(o.seconds, 2).padStart(width)} (${f(o.scoringSeconds, 2)}+${f(o.solveSeconds, 2)}+${f(o.searchSeconds, 2)})`;
+
 /** GIF (CGLS) and GA at 5% with gradient selection under a preset (undamped unless told). */
 function presetSettings(preset: PresetName, damping = 0): EditSettings {
   return { ratio: 0.05, selector: 'gradient', methods: ['GIF-CGLS', 'GA'], ...PRESETS[preset], damping };
@@ -185,9 +190,8 @@ function summarise(rows: readonly ClassOutcome[], preset: PresetName) {
 const perClassSummary = (rows: readonly ClassOutcome[]) => Object.fromEntries((Object.keys(PRESETS) as PresetName[]).map((name) => [name, summarise(rows, name)]));
 
 function printPerClass(rows: readonly ClassOutcome[], damping: number): void {
-  const f = (v: number, d = 3) => v.toFixed(d);
   const cell = (o: EditOutcome) =>
-    `${f(o.f1)}  ${f(o.plainF1)}  ${(o.f1Gap >= 0 ? '+' : '') + f(o.f1Gap)}  ${f(o.seconds, 2).padStart(5)} (${f(o.scoringSeconds, 2)}+${f(o.solveSeconds, 2)}+${f(o.searchSeconds, 2)})  ${f(o.timeRatio)}×`;
+    `${f(o.f1)}  ${f(o.plainF1)}  ${signed(o.f1Gap)}  ${secondsWithParts(o, 5)}  ${f(o.timeRatio)}×`;
   console.log(`GIF (CGLS) at 5%, gradient selection${damping > 0 ? `, damping λ = ${damping}` : ''}: F1 at the validation step, plain-step F1, gap to retraining, seconds (scoring + solve + step search), ×retraining`);
   const head = (name: PresetName) => `${name} (H ${PRESETS[name].hessianSamples}, ≤${PRESETS[name].krylovIterations} CGLS)`.padEnd(55);
   console.log(`class  retrain F1    s   | ${head('default')} | ${head('fast')} | GA F1  plain`);
@@ -235,12 +239,11 @@ function budgetSweep(t: Trained, classes: readonly number[], reuse: Map<number, 
 }
 
 function printBudgetSweep(rows: readonly BudgetOutcome[]): void {
-  const f = (v: number, d = 3) => v.toFixed(d);
   console.log('class  edit              HVPs   F1     gap      seconds (scoring + solve + search)   ×retrain  target');
   for (const r of rows) {
     const o = r.outcome;
     const name = r.method === 'GA' ? 'GA (no Hessian)' : `H ${r.hessianSamples}, ≤${r.krylovIterations} CGLS`;
-    console.log(`${String(r.removedClass).padStart(5)}  ${name.padEnd(16)} ${String(o.hvps).padStart(4)}  ${f(o.f1)}  ${(o.f1Gap >= 0 ? '+' : '') + f(o.f1Gap)}  ` +
+    console.log(`${String(r.removedClass).padStart(5)}  ${name.padEnd(16)} ${String(o.hvps).padStart(4)}  ${f(o.f1)}  ${signed(o.f1Gap)}  ` +
       `${f(o.seconds, 2).padStart(6)} (${f(o.scoringSeconds, 2)} + ${f(o.solveSeconds, 2)} + ${f(o.searchSeconds, 2)})`.padEnd(40) + `${f(o.timeRatio)}×    ${r.meetsTarget ? 'met' : '—'}`);
   }
   const ga = rows.filter((r) => r.method === 'GA').map((r) => r.outcome.timeRatio);
@@ -277,12 +280,10 @@ function dampingOnValidation(t: Trained, classes: readonly number[], reuse: Map<
 }
 
 function printDamping(rows: readonly DampingOutcome[]): void {
-  const f = (v: number) => v.toFixed(3);
-  const gap = (v: number) => (v >= 0 ? '+' : '') + f(v);
   console.log(`GIF (CGLS) at 5%, H ${PRESETS.default.hessianSamples}, ≤${PRESETS.default.krylovIterations} CGLS, --damping auto: validation F1 / test gap to retraining, per λ; the λ validation picks; the time of all ${AUTO_DAMPING.length}`);
   console.log(`class  retrain F1  | ${AUTO_DAMPING.map((d) => `λ = ${d}`.padEnd(16)).join(' | ')} | picked  gap     ×retrain`);
   for (const r of rows) {
-    console.log(`${String(r.removedClass).padStart(5)}  ${f(r.retrainF1).padStart(10)}  | ${r.byDamping.map((d) => `${f(d.validationScore)} / ${gap(d.f1Gap)}`.padEnd(16)).join(' | ')} | ${String(r.chosen).padEnd(6)}  ${gap(r.auto.f1Gap)}  ${f(r.auto.timeRatio)}×`);
+    console.log(`${String(r.removedClass).padStart(5)}  ${f(r.retrainF1).padStart(10)}  | ${r.byDamping.map((d) => `${f(d.validationScore)} / ${signed(d.f1Gap)}`.padEnd(16)).join(' | ')} | ${String(r.chosen).padEnd(6)}  ${signed(r.auto.f1Gap)}  ${f(r.auto.timeRatio)}×`);
   }
   const worst = (pick: (r: DampingOutcome) => number) => Math.max(...rows.map((r) => r.byDamping.find((d) => d.damping === pick(r))!.f1Gap));
   console.log(`worst test gap: λ chosen on validation ${f(worst((r) => r.chosen))}; ${AUTO_DAMPING.map((d) => `λ = ${d} everywhere ${f(worst(() => d))}`).join('; ')}`);
@@ -331,12 +332,10 @@ function dataSizes(t: Trained, fractions: readonly number[], classes: readonly n
 }
 
 function printDataSizes(rows: readonly SizeOutcome[]): void {
-  const f = (v: number, d = 3) => v.toFixed(d);
-  const parts = (o: EditOutcome) => `${f(o.seconds, 2)} (${f(o.scoringSeconds, 2)}+${f(o.solveSeconds, 2)}+${f(o.searchSeconds, 2)})`;
   console.log('digits (train / val)  class  retrain s  | GIF fast: gap   seconds (scoring+solve+search)   ×retrain | GA: gap   ×retrain');
   for (const r of rows) {
     console.log(`${`${r.trainDigits} / ${r.validationDigits}`.padStart(20)}  ${String(r.removedClass).padStart(5)}  ${f(r.retrainSeconds, 1).padStart(9)}  | ` +
-      `${((r.gif.f1Gap >= 0 ? '+' : '') + f(r.gif.f1Gap)).padStart(12)}   ${parts(r.gif).padEnd(32)} ${f(r.gif.timeRatio).padStart(6)}× | ${((r.ga.f1Gap >= 0 ? '+' : '') + f(r.ga.f1Gap)).padStart(7)}   ${f(r.ga.timeRatio)}×`);
+      `${signed(r.gif.f1Gap).padStart(12)}   ${secondsWithParts(r.gif).padEnd(32)} ${f(r.gif.timeRatio).padStart(6)}× | ${signed(r.ga.f1Gap).padStart(7)}   ${f(r.ga.timeRatio)}×`);
   }
   for (const fraction of [...new Set(rows.map((r) => r.fraction))]) {
     const at = rows.filter((r) => r.fraction === fraction);
@@ -439,17 +438,17 @@ export async function run(args: string[]): Promise<unknown> {
       `${String(r.cgls.hvps).padStart(6)} (${r.cgls.iterations}, ${r.cgls.reached})`.padEnd(29) + (r.richardson.hvps / r.cgls.hvps).toFixed(1));
   }
 
-  let cnnRuns: { full: TaskResult; fast: TaskResult; budgets: BudgetOutcome[]; damping: DampingOutcome[]; perClass: ClassOutcome[]; perClassDamping: number; sizes: SizeOutcome[] } | null = null;
+  let cnnRuns: { full: TaskResult; fast: TaskResult; budgets: BudgetOutcome[]; damping: DampingOutcome[]; perClass: ClassOutcome[]; sizes: SizeOutcome[] } | null = null;
   if (cnn) {
     console.log('\n4. small CNN, class 3, GIF at 5%');
     const t = trained('cnn', quick);
     const full = classRemoval(t, 'cnn', quick, false);
     console.log(formatTable(full));
     const fast = presetRun(t, 3, 'fast', full.groundTruth);
-    const f = outcome(fast, 'GIF-CGLS');
-    console.log(`CNN, fast preset (H 100, ≤4 CGLS): GIF (CGLS) F1 ${f.f1.toFixed(3)} (plain ${f.plainF1.toFixed(3)}), gap ${f.f1Gap.toFixed(3)}, ` +
-      `${f.seconds.toFixed(2)} s (scoring ${f.scoringSeconds.toFixed(2)} + solve ${f.solveSeconds.toFixed(2)} + step search ${f.searchSeconds.toFixed(2)}) ` +
-      `= ${f.timeRatio.toFixed(3)}× retraining; GA F1 ${outcome(fast, 'GA').f1.toFixed(3)}`);
+    const o = outcome(fast, 'GIF-CGLS');
+    console.log(`CNN, fast preset (H 100, ≤4 CGLS): GIF (CGLS) F1 ${f(o.f1)} (plain ${f(o.plainF1)}), gap ${f(o.f1Gap)}, ` +
+      `${f(o.seconds, 2)} s (scoring ${f(o.scoringSeconds, 2)} + solve ${f(o.solveSeconds, 2)} + step search ${f(o.searchSeconds, 2)}) ` +
+      `= ${f(o.timeRatio)}× retraining; GA F1 ${f(outcome(fast, 'GA').f1)}`);
     const classes = quick ? [3] : [0, 3, 7];
     console.log(`\n4b. small CNN, GIF (CGLS) at 5% on every budget (Hessian batch × CGLS iterations), classes ${classes.join(', ')}, with GA beside it`);
     const truths = new Map([[3, full.groundTruth]]);
@@ -469,7 +468,7 @@ export async function run(args: string[]): Promise<unknown> {
       `the fast preset at λ = ${cnnDamping} and GA, each against its own retraining; the whole set is 4d's`);
     const sizes = dataSizes(t, fractions, sizeClasses, perClassCnn, cnnDamping);
     printDataSizes(sizes);
-    cnnRuns = { full, fast, budgets, damping, perClass: perClassCnn, perClassDamping: cnnDamping, sizes };
+    cnnRuns = { full, fast, budgets, damping, perClass: perClassCnn, sizes };
   }
 
   const classes = quick ? [0, 3, 7] : [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
@@ -480,7 +479,7 @@ export async function run(args: string[]): Promise<unknown> {
   const out = {
     quick, mlp: { headline: h, trainSeconds: mlp.trainSeconds, result: resultJson(mlpRun) }, mlpCheap: { headline: hc }, solverRace: race,
     ...(cnnRuns ? { cnn: { headline: headline(cnnRuns.full), result: resultJson(cnnRuns.full), fast: { headline: headline(cnnRuns.fast), gif: outcome(cnnRuns.fast, 'GIF-CGLS'), ga: outcome(cnnRuns.fast, 'GA') }, budgets: cnnRuns.budgets, damping: cnnRuns.damping,
-      perClass: { damping: cnnRuns.perClassDamping, classes: cnnRuns.perClass, summary: perClassSummary(cnnRuns.perClass) }, dataSizes: cnnRuns.sizes } } : {}),
+      perClass: { damping: DEFAULT_DAMPING.cnn, classes: cnnRuns.perClass, summary: perClassSummary(cnnRuns.perClass) }, dataSizes: cnnRuns.sizes } } : {}),
     perClass: {
       target: TARGET, presets: PRESETS, ratio: 0.05, selector: 'gradient', classes: classRows,
       summary: perClassSummary(classRows),
