@@ -15,7 +15,7 @@ export {
   getDefaultDType, setDefaultDType, type TensorLike, type NestedArray,
 } from './tensor.js';
 export { bind, definePrimitive, Trace, Tracer, type Primitive, type MaybeTensor } from './trace.js';
-export { flattenTree, mapTree, zipTree, type Tree } from './tree.js';
+export { flattenTree, leavesLike, mapTree, zipTree, TreeError, type Tree } from './tree.js';
 export { toVector, fromVector, treeSize } from './flat.js';
 export { jvp } from './transforms/jvp.js';
 export { vjp } from './transforms/vjp.js';

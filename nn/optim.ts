@@ -3,7 +3,7 @@
  * state (momentum buffers, Adam moments) per leaf of the parameter tree and returns new
  * parameters: tensors are immutable. Updates are engine ops, so they run on any backend.
  */
-import { ValueError, add, div, flattenTree, mul, sqrt, sub, type Tensor, type Tree } from '../engine/index.js';
+import { ValueError, add, div, flattenTree, leavesLike, mul, sqrt, sub, type Tensor, type Tree } from '../engine/index.js';
 
 /** Takes one step from gradients. `lr` overrides the optimizer's rate (schedules pass it). */
 export interface Optimizer {
@@ -17,9 +17,8 @@ function checkRate(op: string, name: string, v: number, max = Infinity): void {
 }
 
 function leaves(op: string, params: Tree, grads: Tree): { p: Tensor[]; g: Tensor[]; rebuild: (l: readonly Tensor[]) => Tree } {
-  const fp = flattenTree(params), fg = flattenTree(grads);
-  if (fp.leaves.length !== fg.leaves.length) throw new ValueError(`${op}: parameters have ${fp.leaves.length} tensors, gradients ${fg.leaves.length}`);
-  return { p: fp.leaves, g: fg.leaves, rebuild: fp.unflatten };
+  const fp = flattenTree(params);
+  return { p: fp.leaves, g: leavesLike(params, grads, op, 'grads', 'the parameter tree'), rebuild: fp.unflatten };
 }
 
 /** Options of SGD (PyTorch's torch.optim.SGD). */

@@ -4,7 +4,7 @@ import { vdot } from '../composite.js';
 import { add } from '../primitives/add.js';
 import { reshape } from '../primitives/reshape.js';
 import { tensor, zerosLike, type Tensor } from '../tensor.js';
-import { flattenTree, type Tree } from '../tree.js';
+import { flattenTree, leavesLike, type Tree } from '../tree.js';
 import { grad } from './grad.js';
 import { jvp } from './jvp.js';
 
@@ -24,10 +24,10 @@ export function hvp<T extends Tree, A extends unknown[]>(f: (x: T, ...rest: A) =
  * @example hvpReverse((x: Tensor) => sum(pow(x, 3)), tensor([1, 2]), tensor([1, 0])); // [6, 0]
  */
 export function hvpReverse<T extends Tree, A extends unknown[]>(f: (x: T, ...rest: A) => Tensor, x: T, v: T, ...rest: A): T {
-  const vs = flattenTree(v).leaves;
+  const vs = leavesLike(x, v, 'hvpReverse', 'v');
   const inner = (p: T): Tensor => {
     const gs = flattenTree(grad(f)(p, ...rest)).leaves;
-    return gs.map((gi, i) => vdot(gi, vs[i]!)).reduce((a, b) => add(a, b));
+    return gs.map((gi, i) => vdot(gi, vs[i] as Tensor)).reduce((a, b) => add(a, b));
   };
   return grad(inner)(x);
 }

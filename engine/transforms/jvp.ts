@@ -2,11 +2,9 @@
  * Forward mode. A JVP tracer carries a primal and its tangent; applying a primitive computes the
  * primal output one level down and asks the primitive's `jvp` rule for the output tangent.
  */
-import { DTypeError, ShapeError, fmtShape } from '../errors.js';
-import { sameShape } from '../shape.js';
 import { Tensor, zerosLike } from '../tensor.js';
 import { bind, Trace, Tracer, withTrace, type MaybeTensor, type Primitive } from '../trace.js';
-import { flattenTree, type Tree } from '../tree.js';
+import { flattenTree, leavesLike, type Tree } from '../tree.js';
 
 class JVPTracer extends Tracer {
   constructor(readonly trace: JVPTrace, readonly primal: Tensor, readonly tangent: Tensor) {
@@ -30,20 +28,16 @@ class JVPTrace extends Trace {
 
 /**
  * Evaluates `f` at `primals` and its directional derivative along `tangents` in one pass.
- * `primals` and `tangents` are trees of the same structure; returns `[f(primals), ∂f·tangents]`.
+ * `primals` and `tangents` are trees of the same structure, matched by key (see `leavesLike`);
+ * returns `[f(primals), ∂f·tangents]`.
  * @example
  * const [y, dy] = jvp((x) => mul(x, x), tensor(3), tensor(1)); // y = 9, dy = 6
  */
 export function jvp<T extends Tree, R extends Tree>(f: (x: T) => R, primals: T, tangents: T): [R, R] {
-  const p = flattenTree(primals), t = flattenTree(tangents);
-  if (p.leaves.length !== t.leaves.length) throw new ShapeError(`jvp: primals have ${p.leaves.length} leaves but tangents have ${t.leaves.length}`);
-  p.leaves.forEach((x, i) => {
-    const v = t.leaves[i]!;
-    if (!sameShape(x.shape, v.shape)) throw new ShapeError(`jvp: tangent ${i} has shape ${fmtShape(v.shape)}, its primal ${fmtShape(x.shape)}`);
-    if (x.dtype !== v.dtype) throw new DTypeError(`jvp: tangent ${i} is ${v.dtype}, its primal ${x.dtype}`);
-  });
+  const p = flattenTree(primals);
+  const t = leavesLike(primals, tangents, 'jvp', 'tangents');
   return withTrace((level) => new JVPTrace(level), (trace) => {
-    const inputs = p.leaves.map((x, i) => new JVPTracer(trace, x, t.leaves[i]!));
+    const inputs = p.leaves.map((x, i) => new JVPTracer(trace, x, t[i] as Tensor));
     const out = flattenTree(f(p.unflatten(inputs)));
     const outPrimals = out.leaves.map((y) => (y instanceof JVPTracer && y.trace === trace ? y.primal : y));
     const outTangents = out.leaves.map((y) => (y instanceof JVPTracer && y.trace === trace ? y.tangent : zerosLike(y)));

@@ -13,12 +13,11 @@
  * replays only the recorded equations: for a Hessian-vector product `linearize(grad f)` that is
  * about half the work of a fresh `hvp`, and the primal forward and backward run once.
  */
-import { DTypeError, ShapeError, TransformError, fmtShape } from '../errors.js';
-import { sameShape } from '../shape.js';
+import { TransformError } from '../errors.js';
 import { Tensor, scalar, zerosLike } from '../tensor.js';
 import type { TypedArray } from '../dtype.js';
 import { bind, Trace, Tracer, withTrace, type Primitive } from '../trace.js';
-import { flattenTree, type Tree } from '../tree.js';
+import { flattenTree, leavesLike, type Tree } from '../tree.js';
 import { jvp } from './jvp.js';
 import { keep } from '../backends/gpu/scope.js';
 
@@ -109,14 +108,10 @@ export function linearize<T extends Tree, R extends Tree>(f: (x: T) => R, primal
     const rebuild = flattenTree(out.unflatten(out.leaves.map(() => placeholder))).unflatten;
 
     const jvpAt = (tangents: T): R => {
-      const t = flattenTree(tangents);
-      if (t.leaves.length !== p.leaves.length) throw new ShapeError(`linearize: ${t.leaves.length} tangent leaves for ${p.leaves.length} primal leaves`);
+      const t = leavesLike(primals, tangents, 'linearize', 'tangents');
       const vars: Tensor[] = new Array<Tensor>(variableCount);
-      t.leaves.forEach((v, i) => {
-        const x = p.leaves[i]!;
-        if (!sameShape(x.shape, v.shape)) throw new ShapeError(`linearize: tangent ${i} has shape ${fmtShape(v.shape)}, its primal ${fmtShape(x.shape)}`);
-        if (x.dtype !== v.dtype) throw new DTypeError(`linearize: tangent ${i} is ${v.dtype}, its primal ${x.dtype}`);
-        vars[inputIds[i]!] = v;
+      t.forEach((v, i) => {
+        vars[inputIds[i] as number] = v;
       });
       for (const eq of program) {
         vars[eq.out] = bind(eq.prim, eq.args.map((a) => (typeof a === 'number' ? vars[a]! : a)), eq.params);

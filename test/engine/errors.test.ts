@@ -34,7 +34,7 @@ describe('typed errors', () => {
     expect(() => matmul(ones([2, 2], 'float32'), ones([2, 2]))).toThrow(/matmul: operands have dtypes float32 \[2, 2\] and float64 \[2, 2\]/);
     expect(() => conv2d(ones([1, 1, 3, 3], 'float32'), ones([1, 1, 2, 2]))).toThrow(DTypeError);
     expect(() => concat([a, b])).toThrow(/concat: tensor 1 is float64, tensor 0 is float32/);
-    expect(() => jvp((x: Tensor) => x, a, b)).toThrow(/jvp: tangent 0 is float64, its primal float32/);
+    expect(() => jvp((x: Tensor) => x, a, b)).toThrow(/jvp: tangents is float64 where the primal is float32/);
   });
 
   it('grad of a non-scalar output', () => {
@@ -91,7 +91,7 @@ describe('typed errors', () => {
   });
 
   it('transform arguments that do not fit', () => {
-    expect(() => jvp((x: Tensor) => x, ones([2]), ones([3]))).toThrow(/jvp: tangent 0 has shape \[3\], its primal \[2\]/);
+    expect(() => jvp((x: Tensor) => x, ones([2]), ones([3]))).toThrow(/jvp: tangents has shape \[3\] where the primal has \[2\]/);
     const [, pullback] = vjp((x: Tensor) => mul(x, 2), ones([2]));
     expect(() => pullback(ones([3]))).toThrow(/vjp: cotangent shape \[3\] differs from the output's \[2\]/);
     expect(() => pullback(ones([2], 'float32'))).toThrow(DTypeError);
