@@ -26,11 +26,11 @@ import { Rng } from '../engine/index.js';
 import { crossEntropy, stratifiedSplit, subset, type Dataset, type Params, type Sequential } from '../nn/index.js';
 import { flatGradient, hessianOperator } from '../influence/hessian.js';
 import { EDIT_METHODS } from '../influence/gif/edits.js';
-import { DEFAULT_DAMPING, DEFAULT_RECIPE, mnistSplits, networkOf, trainOrLoad, type MnistSplits, type ModelKind } from '../influence/gif/experiment.js';
-import { formatTable, resultJson } from '../influence/gif/report.js';
+import { DEFAULT_DAMPING, DEFAULT_RECIPE, mnistSplits, networkOf, trainOrLoad, type MnistSplits, type ModelKind } from '../experiments/index.js';
+import { formatTable, resultJson } from '../experiments/index.js';
 import {
   AUTO_DAMPING, selectFromScores, removeClass, type ClassRemovalSetup, type EditSettings, type GroundTruth, type MethodRow, type Recipe, type TaskResult,
-} from '../influence/gif/tasks.js';
+} from '../experiments/index.js';
 import { unitScores } from '../influence/gif/scores.js';
 import { solveGifKrylov, solveGifRichardson } from '../influence/gif/solvers.js';
 

@@ -18,7 +18,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { Rng } from '../engine/index.js';
 import { flatGradient, hessianOperator } from '../influence/hessian.js';
 import { Influence } from '../influence/influence.js';
-import { mnistSetup, type MnistSetup } from '../influence/mnistSetup.js';
+import { mnistSetup, type MnistSetup } from '../experiments/index.js';
 import { indexable } from '../influence/models.js';
 import { coherentGroups, groupRemovalReport, randomGroups, type CorrelationReport } from '../influence/retrain.js';
 import { cg, exact, lissa, type SolveResult } from '../influence/solvers.js';

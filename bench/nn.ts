@@ -7,7 +7,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Rng, findBackend, setBackend, type DType } from '../engine/index.js';
-import { evaluate, loadMnist, mlp, smallCnn, subset, train, type Dataset, type Sequential } from '../nn/index.js';
+import { evaluate, mlp, smallCnn, subset, train, type Dataset, type Sequential } from '../nn/index.js';
+import { loadMnist } from '../experiments/index.js';
 
 interface Row {
   model: string;
@@ -26,7 +27,7 @@ function measure(name: string, net: Sequential, data: Dataset, backend: string, 
   const run = (n: number): number => {
     const part = subset(data, Int32Array.from({ length: n * batchSize }, (_, i) => i % data.y.length));
     const t = performance.now();
-    train(net, params, part, { epochs: 1, batchSize, lr: 0.05, seed: 0, progress: 'none' });
+    train(net, params, part, { epochs: 1, batchSize, lr: 0.05, seed: 0 });
     return (performance.now() - t) / 1000;
   };
   const once = run(2) / 2; // warm-up: kernel compilation on the GPU, JIT on the CPU
@@ -81,7 +82,7 @@ export async function run(args: string[]): Promise<unknown> {
     const { train: trainSet, test } = loadMnist({ dtype: 'float32' });
     const net = mlp();
     const t = performance.now();
-    const { params } = train(net, net.init(new Rng(0), 'float32'), trainSet, { epochs: 6, batchSize: 64, lr: 0.1, schedule: 'cosine', progress: 'none' });
+    const { params } = train(net, net.init(new Rng(0), 'float32'), trainSet, { epochs: 6, batchSize: 64, lr: 0.1, schedule: 'cosine' });
     defaultRun = { seconds: (performance.now() - t) / 1000, testAccuracy: evaluate(net, params, test).accuracy };
     console.log(`\ndefault run (MLP, 6 epochs, cpu float32): ${defaultRun.seconds.toFixed(1)} s, test accuracy ${(100 * defaultRun.testAccuracy).toFixed(2)}%`);
   }

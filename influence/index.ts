@@ -15,8 +15,5 @@ export * from './linalg.js';
 export * from './solvers.js';
 export * from './influence.js';
 export * from './retrain.js';
-export * from './results.js';
 export * from './models.js';
-export * from './images.js';
-export * from './mnistSetup.js';
 export * as gif from './gif/index.js';

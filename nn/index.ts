@@ -10,7 +10,7 @@ export * from './layers.js';
 export * from './sequential.js';
 export * from './losses.js';
 export * from './data.js';
-export * from './mnist.js';
+export * from './idx.js';
 export * from './optim.js';
 export * from './train.js';
 export * from './errors.js';

@@ -1,11 +1,10 @@
 /**
- * Node's built-in modules (and the terminal progress bar), looked up when a function that needs
- * them runs instead of imported at the top of a file. A bundler then meets no `node:` import, so
- * gift/nn and gift/influence load in a browser; only the functions that read or write files,
- * gunzip, or draw a progress bar on a terminal need Node, and they say so when it is missing.
+ * Node's built-in modules, looked up when a function that needs them runs instead of imported at
+ * the top of a file. A bundler then meets no `node:` import, so gift/nn and gift/influence load
+ * in a browser; only the functions that read or write files or gunzip need Node, and they say so
+ * when it is missing.
  * (`process.getBuiltinModule` arrived in Node 20.16.)
  */
-import type * as CliProgress from 'cli-progress';
 import { EnvironmentError } from './errors.js';
 
 interface NodeModules {
@@ -15,7 +14,7 @@ interface NodeModules {
   'node:module': typeof import('node:module');
 }
 
-type MaybeProcess = { getBuiltinModule?(id: string): unknown; stdout?: { isTTY?: boolean } } | undefined;
+type MaybeProcess = { getBuiltinModule?(id: string): unknown } | undefined;
 const nodeProcess = (): MaybeProcess => (globalThis as { process?: MaybeProcess }).process;
 
 /**
@@ -28,15 +27,4 @@ export function nodeModule<K extends keyof NodeModules>(id: K, op: string): Node
     throw new EnvironmentError(`${op} needs Node.js ≥ 20.16 (it uses ${id}); this environment has no Node built-ins (a browser?). In a browser, pass bytes and data to gift's encode/decode functions instead`);
   }
   return found as NodeModules[K];
-}
-
-/** Whether standard output is a terminal (false outside Node): where a progress bar may be drawn. */
-export function stdoutIsTTY(): boolean {
-  return nodeProcess()?.stdout?.isTTY === true;
-}
-
-/** The cli-progress package, loaded on first use (only on a terminal, so only under Node). */
-export function cliProgress(op: string): typeof CliProgress {
-  const require = nodeModule('node:module', op).createRequire(import.meta.url);
-  return require('cli-progress') as typeof CliProgress;
 }

@@ -3,16 +3,26 @@
  * L(θ) = mean loss + (wd/2)‖θ‖²: the same seed gives bit-identical parameters on the CPU backend
  * (one shuffling Rng, a fixed order of floating-point operations, no threads).
  */
-import type { SingleBar } from 'cli-progress';
 import { NonFiniteError, Rng, ShapeError, ValueError, fmtShape, toVector, valueAndGrad, type DType, type Tensor } from '../engine/index.js';
 import { batches, gatherRows, size, withDType, type Dataset } from './data.js';
 import { crossEntropy, objective, type LabelLoss } from './losses.js';
 import { Adam, Sgd, constantLr, cosineLr, type LrSchedule, type Optimizer } from './optim.js';
 import type { Params, Sequential } from './sequential.js';
-import { cliProgress, stdoutIsTTY } from './node.js';
 
-/** How training reports progress: a bar on a terminal, one line per epoch, or nothing. */
-export type ProgressMode = 'auto' | 'bar' | 'lines' | 'none';
+/**
+ * Callbacks through which `train` reports progress (all optional). The library draws nothing
+ * itself; the command line turns these into a terminal bar.
+ */
+export interface TrainProgress {
+  /** An epoch of `steps` mini-batches starts. */
+  epochStart?(epoch: number, epochs: number, steps: number): void;
+  /** A mini-batch is done: the epoch's mean loss so far and its speed. */
+  step?(step: number, meanLoss: number, samplesPerSecond: number): void;
+  /** An epoch is done. */
+  epochEnd?(record: EpochRecord, epochs: number): void;
+  /** Training stopped with an error before the epoch ended. */
+  abort?(): void;
+}
 
 /** Options of `train`. Defaults are given per option. */
 export interface TrainOptions {
@@ -38,8 +48,8 @@ export interface TrainOptions {
   readonly validation?: Dataset;
   /** Stop when the validation loss has not improved by `minDelta` for `patience` epochs; keeps the best parameters unless `restoreBest` is false. */
   readonly earlyStopping?: { readonly patience: number; readonly minDelta?: number; readonly restoreBest?: boolean };
-  /** 'auto' (default): a bar when stdout is a terminal, plain lines otherwise; 'none' for libraries and tests. */
-  readonly progress?: ProgressMode;
+  /** Progress callbacks (none by default: training is silent). */
+  readonly progress?: TrainProgress;
   /** Called after each epoch with its record. */
   readonly onEpoch?: (record: EpochRecord) => void;
 }
@@ -81,43 +91,15 @@ function makeSchedule(options: TrainOptions, base: number, epochs: number): LrSc
   throw new ValueError(`train: unknown schedule ${JSON.stringify(s)}`);
 }
 
-/** Writes progress: a cli-progress bar, plain lines, or nothing. */
-class Progress {
-  private bar: SingleBar | null = null;
-  constructor(private readonly mode: 'bar' | 'lines' | 'none', private readonly epochs: number, private readonly steps: number) {}
-  startEpoch(epoch: number): void {
-    if (this.mode !== 'bar') return;
-    const bars = cliProgress('train');
-    this.bar = new bars.SingleBar({
-      format: `epoch ${epoch + 1}/${this.epochs} [{bar}] {value}/{total} batches | loss {loss} | {speed} samples/s`,
-      hideCursor: true, clearOnComplete: false,
-    }, bars.Presets.shades_classic);
-    this.bar.start(this.steps, 0, { loss: '-', speed: '-' });
-  }
-  update(step: number, loss: number, samplesPerSecond: number): void {
-    this.bar?.update(step, { loss: loss.toFixed(4), speed: samplesPerSecond.toFixed(0) });
-  }
-  endEpoch(r: EpochRecord): void {
-    this.bar?.stop();
-    this.bar = null;
-    if (this.mode === 'none') return;
-    const val = r.validationLoss === undefined ? '' : ` | validation loss ${r.validationLoss.toFixed(4)}, accuracy ${(100 * r.validationAccuracy!).toFixed(2)}%`;
-    if (this.mode === 'lines' || val) console.log(`epoch ${r.epoch + 1}/${this.epochs}: lr ${r.lr.toPrecision(3)}, train loss ${r.trainLoss.toFixed(4)}${val} (${r.seconds.toFixed(1)} s)`);
-  }
-  abort(): void {
-    this.bar?.stop();
-  }
-}
-
 /**
  * Trains `net` from `params` on `data` with seeded mini-batch SGD (or Adam), minimising
  * mean loss + (wd/2)‖θ‖². Data in another dtype than the parameters is converted first.
  * Throws a NonFiniteError if the loss or a parameter becomes NaN/Inf (lower the rate).
  * @example
- * const net = mlp();
- * const { train: trainSet, test } = loadMnist({ dtype: 'float32' });
- * const { params, history } = train(net, net.init(new Rng(0), 'float32'), trainSet, { epochs: 3, lr: 0.1, progress: 'none' });
- * evaluate(net, params, test).accuracy; // ≈ 0.95
+ * const net = mlp([2, 8, 3]);
+ * const data = gaussianBlobs({ n: 300, classes: 3, features: 2, seed: 0 });
+ * const { params } = train(net, net.init(new Rng(0), 'float64'), data, { epochs: 20, lr: 0.1 });
+ * evaluate(net, params, data).accuracy; // ≈ 1
  */
 export function train(net: Sequential, params: Params, data: Dataset, options: TrainOptions = {}): TrainResult {
   const epochs = options.epochs ?? 5;
@@ -134,8 +116,8 @@ export function train(net: Sequential, params: Params, data: Dataset, options: T
   const L = objective(net, { weightDecay: options.weightDecay ?? 0, loss: options.loss ?? crossEntropy });
   const step = valueAndGrad(L);
   const rng = new Rng(options.seed ?? 0);
-  const mode = options.progress ?? 'auto';
-  const progress = new Progress(mode === 'auto' ? (stdoutIsTTY() ? 'bar' : 'lines') : mode, epochs, Math.ceil(size(data) / batchSize));
+  const progress = options.progress ?? {};
+  const steps = Math.ceil(size(data) / batchSize);
   const stop = options.earlyStopping;
   if (stop && !validation) throw new ValueError('train: early stopping needs a validation set');
   if (stop && (!Number.isInteger(stop.patience) || stop.patience < 1)) throw new ValueError(`train: early stopping patience must be a positive integer, got ${stop.patience}`);
@@ -147,25 +129,25 @@ export function train(net: Sequential, params: Params, data: Dataset, options: T
   for (let epoch = 0; epoch < epochs; epoch++) {
     const lr = schedule(epoch);
     const started = performance.now();
-    progress.startEpoch(epoch);
+    progress.epochStart?.(epoch, epochs, steps);
     let total = 0, seen = 0, stepIndex = 0;
     for (const batch of batches(data, batchSize, rng)) {
       const [loss, g] = step(current, batch.x, batch.y);
       const value = loss.item();
       if (!Number.isFinite(value)) {
-        progress.abort();
+        progress.abort?.();
         throw new NonFiniteError(`train: the loss became ${value} at epoch ${epoch + 1}, batch ${stepIndex + 1} (lr ${lr}); lower the learning rate`);
       }
       current = optimizer.step(current, g, lr);
       total += value * batch.y.length;
       seen += batch.y.length;
       stepIndex++;
-      progress.update(stepIndex, total / seen, seen / ((performance.now() - started) / 1000));
+      progress.step?.(stepIndex, total / seen, seen / ((performance.now() - started) / 1000));
     }
     const theta = toVector(current);
     for (let i = 0; i < theta.length; i++) {
       if (!Number.isFinite(theta[i]!)) {
-        progress.abort();
+        progress.abort?.();
         throw new NonFiniteError(`train: parameter ${i} of θ became ${theta[i]} in epoch ${epoch + 1} (lr ${lr}); lower the learning rate`);
       }
     }
@@ -176,7 +158,7 @@ export function train(net: Sequential, params: Params, data: Dataset, options: T
     }
     record = { ...record, seconds: (performance.now() - started) / 1000 };
     history.push(record);
-    progress.endEpoch(record);
+    progress.epochEnd?.(record, epochs);
     options.onEpoch?.(record);
     if (stop) {
       if (record.validationLoss! < best.loss - (stop.minDelta ?? 0)) best = { loss: record.validationLoss!, epoch, params: current };

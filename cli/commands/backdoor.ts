@@ -1,8 +1,8 @@
 /** `gift backdoor`: plant a trigger backdoor in 10% of the training digits, then undo it with GIF and every baseline. */
 import {
   consoleProgress, defaultModelPath, mnistSplits, networkOf, poisonedSplits, testAccuracy, trainOrLoad,
-} from '../../influence/gif/experiment.js';
-import { correctBackdoor } from '../../influence/gif/tasks.js';
+} from '../../experiments/index.js';
+import { correctBackdoor } from '../../experiments/index.js';
 import type { Command } from '../command.js';
 import { numberFlag, parseFlags } from '../flags.js';
 import { finishTask, parseTaskOptions, taskOptions, taskOptionsHelp, type TaskCli } from './remove-class.js';

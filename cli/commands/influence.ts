@@ -5,11 +5,11 @@
 import { writeFileSync, renameSync } from 'node:fs';
 import cliProgress from 'cli-progress';
 import { loadModel, type Params } from '../../nn/index.js';
-import { influencePage } from '../../influence/images.js';
+import { influencePage } from '../../experiments/index.js';
 import { Influence, type Scored } from '../../influence/influence.js';
-import { mnistSetup, type MnistModelKind } from '../../influence/mnistSetup.js';
+import { mnistSetup, type MnistModelKind } from '../../experiments/index.js';
 import { indexable } from '../../influence/models.js';
-import { saveResults } from '../../influence/results.js';
+import { saveResults } from '../../experiments/index.js';
 import type { SolverSpec } from '../../influence/solvers.js';
 import { UsageError, type Command } from '../command.js';
 import { numberFlag, parseFlags } from '../flags.js';

@@ -2,9 +2,9 @@
 import { EDIT_METHODS, type EditMethod } from '../../influence/gif/edits.js';
 import {
   DEFAULT_DAMPING, DEFAULT_RECIPE, consoleProgress, defaultModelPath, mnistSplits, networkOf, testAccuracy, trainOrLoad, type ModelKind,
-} from '../../influence/gif/experiment.js';
-import { formatTable, writeReport } from '../../influence/gif/report.js';
-import { AUTO_DAMPING, removeClass, type EditSettings, type Recipe, type Selector, type TaskResult } from '../../influence/gif/tasks.js';
+} from '../../experiments/index.js';
+import { formatTable, writeReport } from '../../experiments/index.js';
+import { AUTO_DAMPING, removeClass, type EditSettings, type Recipe, type Selector, type TaskResult } from '../../experiments/index.js';
 import { UsageError, type Command } from '../command.js';
 import { numberFlag, positiveInt, parseFlags } from '../flags.js';
 

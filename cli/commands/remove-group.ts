@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { subset } from '../../nn/index.js';
 import {
   DEFAULT_RECIPE, consoleProgress, defaultModelPath, mnistSplits, networkOf, testAccuracy, trainOrLoad,
-} from '../../influence/gif/experiment.js';
-import { removeGroups, type GroupRemovalResult, type GroupSettings } from '../../influence/gif/groups.js';
-import type { Recipe } from '../../influence/gif/tasks.js';
+} from '../../experiments/index.js';
+import { removeGroups, type GroupRemovalResult, type GroupSettings } from '../../experiments/index.js';
+import type { Recipe } from '../../experiments/index.js';
 import { UsageError, type Command } from '../command.js';
 import { numberFlag, positiveInt, parseFlags } from '../flags.js';
 

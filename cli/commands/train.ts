@@ -1,9 +1,7 @@
 /** `gift train`: trains the default MLP (or the small CNN) on MNIST, prints test accuracy, saves the model. */
 import { Rng, setBackend, type DType } from '../../engine/index.js';
-import {
-  EMBEDDED_MNIST, evaluate, loadIdxDirectory, loadMnist, mlp, saveModel, smallCnn, stratifiedSplit, train,
-  type Dataset, type Split,
-} from '../../nn/index.js';
+import { evaluate, loadIdxDirectory, mlp, saveModel, smallCnn, stratifiedSplit, train, type Dataset, type Split } from '../../nn/index.js';
+import { EMBEDDED_MNIST, loadMnist, trainProgress } from '../../experiments/index.js';
 import { UsageError, type Command } from '../command.js';
 import { numberFlag, positiveInt, parseFlags } from '../flags.js';
 
@@ -92,7 +90,7 @@ export const trainCommand: Command = {
     console.log(`  ${trainSet.y.length} training samples${validation ? `, ${validation.y.length} validation` : ''}, ${data.test.y.length} test; ${epochs} epochs, batch ${batchSize}, ${optimizer} lr ${lr} (${schedule}), weight decay ${weightDecay}, seed ${seed}`);
     const started = performance.now();
     const result = train(net, net.init(new Rng(seed), dtype), trainSet, {
-      epochs, batchSize, lr, momentum, optimizer, schedule, weightDecay, seed, ...(validation ? { validation } : {}),
+      epochs, batchSize, lr, momentum, optimizer, schedule, weightDecay, seed, ...(validation ? { validation } : {}), progress: trainProgress('auto'),
     });
     const seconds = (performance.now() - started) / 1000;
     const test = evaluate(net, result.params, data.test);

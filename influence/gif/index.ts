@@ -16,10 +16,3 @@ export {
 } from './selection.js';
 export { unitScores, SCORING_BATCH, type UnitScores, type UnitScoreOptions, type Rows } from './scores.js';
 export { bestStep, lineSearch, LINE_SEARCH_BATCH, type LineSearch, type LineSearchOptions, type Line, type LineChunk, type StepObjective, type StepSearch } from './line-search.js';
-export {
-  removeClass, correctBackdoor, removalGradient, chooseParameters, selectFromScores, AUTO_DAMPING,
-  type ClassRemovalSetup, type BackdoorSetup, type GroundTruth, type EditSettings, type Recipe, type Selector, type TaskProgress,
-  type TaskResult, type MethodRow, type Metrics, type SweepPoint, type DampingTrial,
-} from './tasks.js';
-export { removeGroups, type GroupRemovalSetup, type GroupSettings, type GroupOutcome, type GroupCorrelation, type GroupRemovalResult } from './groups.js';
-export { formatTable, markdownReport, sweepChart, resultJson, writeReport } from './report.js';

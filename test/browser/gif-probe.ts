@@ -1,12 +1,12 @@
 /**
- * A class removal end to end on a small problem, through the public gift/nn and gift/influence
- * entry points: train an MLP, edit it with GIF (CGLS), IF and GA, retrain as ground truth, and
+ * A class removal end to end on a small problem, through the public gift/nn entry point and the
+ * experiments layer: train an MLP, edit it with GIF (CGLS), IF and GA, retrain as ground truth, and
  * round-trip the model through safetensors bytes. The browser test runs it in Chromium and in
  * Node and compares the numbers; no Node built-in may be needed on the way.
  */
 import { Rng, setBackend, toVector } from '../../engine/index.js';
 import { decodeModel, encodeModel, gaussianBlobs, mlp, stratifiedSplit, train } from '../../nn/index.js';
-import { gif, pngDataUri } from '../../influence/index.js';
+import { pngDataUri, removeClass } from '../../experiments/index.js';
 
 export interface GifProbe {
   readonly theta: number[];
@@ -22,8 +22,8 @@ export function gifProbe(): GifProbe {
   const { first: pool, second: test } = stratifiedSplit(data, 0.3, 1);
   const { first: trainSet, second: validation } = stratifiedSplit(pool, 0.2, 1);
   const net = mlp([6, 12, 3], 'tanh');
-  const { params } = train(net, net.init(new Rng(0), 'float64'), trainSet, { ...recipe, progress: 'none' });
-  const result = gif.removeClass({ net, params, train: trainSet, validation, test, removedClass: 1, recipe }, {
+  const { params } = train(net, net.init(new Rng(0), 'float64'), trainSet, { ...recipe });
+  const result = removeClass({ net, params, train: trainSet, validation, test, removedClass: 1, recipe }, {
     ratio: 0.2, selector: 'gradient', hessianSamples: 200, krylovIterations: 300, tolerance: 1e-10, methods: ['GIF-CGLS', 'IF', 'GA'],
     damping: 0.1, // well-posed, converged solves: last-bit differences between JavaScript engines stay small
   });

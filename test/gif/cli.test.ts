@@ -11,9 +11,9 @@ import { parseBackdoorArgs } from '../../cli/commands/backdoor.js';
 import { removeGroupCommand } from '../../cli/commands/remove-group.js';
 import { Rng } from '../../engine/index.js';
 import { gaussianBlobs, mlp } from '../../nn/index.js';
-import { trainOrLoad } from '../../influence/gif/experiment.js';
-import { writeReport } from '../../influence/gif/report.js';
-import { AUTO_DAMPING, type TaskResult } from '../../influence/gif/tasks.js';
+import { trainOrLoad } from '../../experiments/index.js';
+import { writeReport } from '../../experiments/index.js';
+import { AUTO_DAMPING, type TaskResult } from '../../experiments/index.js';
 
 describe('gift remove-class / backdoor / remove-group arguments', () => {
   const bad: [typeof removeClassCommand, string[], RegExp][] = [

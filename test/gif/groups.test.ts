@@ -2,10 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../engine/index.js';
 import { gaussianBlobs, logisticRegression, stratifiedSplit, train } from '../../nn/index.js';
-import { removeGroups } from '../../influence/gif/groups.js';
+import { removeGroups } from '../../experiments/index.js';
 import { pearson, spearman } from '../../influence/linalg.js';
 import { ValueError } from '../../engine/errors.js';
-import type { Recipe } from '../../influence/gif/tasks.js';
+import type { Recipe } from '../../experiments/index.js';
 
 describe('correlation helpers', () => {
   it('pearson and spearman match hand-computed values', () => {
@@ -27,7 +27,7 @@ describe('removeGroups on multinomial logistic regression (convex, weight decay)
     const net = logisticRegression(4, 3);
     // full-batch gradient descent to convergence, so retraining is exact enough to be the ground truth
     const recipe: Recipe = { epochs: 400, batchSize: 10_000, lr: 0.5, momentum: 0.9, weightDecay: 1e-2, seed: 0, warmEpochs: 300 };
-    const { params } = train(net, net.init(new Rng(0), 'float64'), trainSet, { ...recipe, progress: 'none' });
+    const { params } = train(net, net.init(new Rng(0), 'float64'), trainSet, { ...recipe });
     const result = removeGroups({ net, params, train: trainSet, test, recipe }, {
       sizes: [10, 30, 60], groupsPerSize: 2, methods: ['IF', 'GIF-CGLS', 'SIF'], ratio: 1, hessianSamples: 10_000, krylovIterations: 100,
     });

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { Rng, add, matmul, toVector, transpose, type Tensor } from '../../engine/index.js';
 import { crossEntropy, gaussianBlobs, subset } from '../../nn/index.js';
-import { removalGradient } from '../../influence/gif/tasks.js';
+import { removalGradient } from '../../experiments/index.js';
 import { exact, flatGradient, hessianOperator, minimize, norm, type Objective } from '../../influence/index.js';
 
 type P = { w: Tensor; b: Tensor };

@@ -4,9 +4,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Rng, fromVector, toVector } from '../../engine/index.js';
-import { argmaxRows, backdoor, gaussianBlobs, loadMnist, mlp, stratifiedSplit, subset, train } from '../../nn/index.js';
-import { correctBackdoor, removeClass, type Recipe, type TaskResult } from '../../influence/gif/tasks.js';
-import { formatTable, markdownReport, resultJson, sweepChart } from '../../influence/gif/report.js';
+import { argmaxRows, gaussianBlobs, mlp, stratifiedSplit, subset, train } from '../../nn/index.js';
+import { backdoor, loadMnist } from '../../experiments/index.js';
+import { correctBackdoor, removeClass, type Recipe, type TaskResult } from '../../experiments/index.js';
+import { formatTable, markdownReport, resultJson, sweepChart } from '../../experiments/index.js';
 
 const f1 = (r: TaskResult, method: string): number => r.rows.find((row) => row.method === method)!.test.f1!;
 
@@ -19,7 +20,7 @@ describe('class removal on overlapping Gaussian blobs (8 features, 4 classes, ML
     const { first: pool, second: test } = stratifiedSplit(data, 0.3, seed);
     const { first: trainSet, second: validation } = stratifiedSplit(pool, 0.2, seed);
     const net = mlp([8, 32, 4], 'tanh');
-    const { params } = train(net, net.init(new Rng(0), 'float64'), trainSet, { ...recipe, progress: 'none' });
+    const { params } = train(net, net.init(new Rng(0), 'float64'), trainSet, { ...recipe });
     const setup = { net, params, train: trainSet, validation, test, removedClass: 0, recipe };
     const settings = { ratio: 0.1, selector: 'gradient', hessianSamples: 10_000, krylovIterations: 300, tolerance: 1e-8, sweepRatios: [0.05, 0.2] } as const;
     return { setup, settings, result: removeClass(setup, { ...settings, methods: ['GIF-CGLS', 'FIF', 'PIF', 'GA'] }) };
@@ -222,7 +223,7 @@ describe('backdoor correction on a slice of MNIST (MLP 784-16-10)', () => {
   const { data, poisoned, trueLabels } = backdoor(trainSet, { fraction: 0.1, seed: 0 });
   const recipe: Recipe = { epochs: 8, lr: 0.05, momentum: 0.9, batchSize: 32, weightDecay: 1e-3, seed: 0, warmEpochs: 2 };
   const net = mlp([784, 16, 10], 'tanh');
-  const { params } = train(net, net.init(new Rng(0), 'float64'), data, { ...recipe, progress: 'none' });
+  const { params } = train(net, net.init(new Rng(0), 'float64'), data, { ...recipe });
   const setup = { net, params, train: data, poisoned, trueLabels, validation, test, recipe };
   const budget = { ratio: 0.05, selector: 'gradient', hessianSamples: 300, krylovIterations: 20 } as const;
 

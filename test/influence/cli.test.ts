@@ -5,8 +5,8 @@ import { crc32, inflateSync } from 'node:zlib';
 import { describe, expect, it, vi } from 'vitest';
 import { UsageError } from '../../cli/command.js';
 import { influenceCommand } from '../../cli/commands/influence.js';
-import { grayscalePng, pngDataUri } from '../../influence/images.js';
-import { loadResults } from '../../influence/results.js';
+import { grayscalePng, pngDataUri } from '../../experiments/index.js';
+import { loadResults } from '../../experiments/index.js';
 import { Rng } from '../../engine/index.js';
 import { logisticRegression, saveModel } from '../../nn/index.js';
 

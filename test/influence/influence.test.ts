@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { Rng, add, grad, hessian, mul, square, sum, toVector, type Tensor } from '../../engine/index.js';
 import { Influence } from '../../influence/influence.js';
 import { cholesky, choleskySolve, dot, pearson } from '../../influence/linalg.js';
-import { loadResults, ResultsFormatError, saveResults } from '../../influence/results.js';
+import { loadResults, ResultsFormatError, saveResults } from '../../experiments/index.js';
 import { coherentGroups, groupRemovalReport, minimize, randomGroups, retrainWithout } from '../../influence/retrain.js';
 import { blobs, dataset, linearInit, logisticObjective, range, type Linear } from './fixtures.js';
 

@@ -4,11 +4,8 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NonFiniteError, Rng, ShapeError, ValueError, tensor } from '../../engine/index.js';
-import {
-  BACKDOOR_LABEL, FormatError, addTrigger, backdoor, batches, byClass, classIndices, concatDatasets, dataset,
-  gaussianBlobs, linearRegressionData, loadIdxDataset, loadIdxDirectory, loadMnist, logisticRegressionData,
-  normalize, parseIdx, readIdx, reshapeSamples, sampleChunks, sampleRange, stratifiedSplit, subset, withoutClass, withoutIndices, type Dataset,
-} from '../../nn/index.js';
+import { FormatError, batches, byClass, classIndices, concatDatasets, dataset, gaussianBlobs, linearRegressionData, loadIdxDataset, loadIdxDirectory, logisticRegressionData, normalize, parseIdx, readIdx, reshapeSamples, sampleChunks, sampleRange, stratifiedSplit, subset, withoutClass, withoutIndices, type Dataset } from '../../nn/index.js';
+import { BACKDOOR_LABEL, addTrigger, backdoor, loadMnist } from '../../experiments/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gift-nn-data-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

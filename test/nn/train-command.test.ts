@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { UsageError } from '../../cli/command.js';
 import { trainCommand } from '../../cli/commands/train.js';
-import { evaluate, loadMnist, loadModel } from '../../nn/index.js';
+import { evaluate, loadModel } from '../../nn/index.js';
+import { loadMnist } from '../../experiments/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gift-train-cmd-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

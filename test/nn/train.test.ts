@@ -1,9 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { NonFiniteError, Rng, ValueError, fromVector, grad, hvp, mapTree, mul, square, sum, tensor, toVector, type Tensor, type Tree } from '../../engine/index.js';
-import {
-  Adam, Sgd, accuracy, argmaxRows, cosineLr, crossEntropy, evaluate, gaussianBlobs, loadMnist, logisticRegression,
-  mlp, mse, objective, predict, smallCnn, stepLr, stratifiedSplit, train, weightDecayPenalty, type Params,
-} from '../../nn/index.js';
+import { Adam, Sgd, accuracy, argmaxRows, cosineLr, crossEntropy, evaluate, gaussianBlobs, logisticRegression, mlp, mse, objective, predict, smallCnn, stepLr, stratifiedSplit, train, weightDecayPenalty, type Params } from '../../nn/index.js';
+import { loadMnist, trainProgress } from '../../experiments/index.js';
 import { expectAllClose } from './fd.js';
 
 describe('losses', () => {
@@ -130,7 +128,7 @@ describe('training', () => {
 
   it('an MLP on Gaussian blobs reaches the accuracy of the Bayes-like boundary', () => {
     const net = mlp([2, 16, 3], 'tanh');
-    const { params, history } = train(net, net.init(new Rng(0), 'float64'), blobTrain, { epochs: 20, lr: 0.05, batchSize: 32, progress: 'none' });
+    const { params, history } = train(net, net.init(new Rng(0), 'float64'), blobTrain, { epochs: 20, lr: 0.05, batchSize: 32 });
     expect(history.length).toBe(20);
     expect(history[19]!.trainLoss).toBeLessThan(history[0]!.trainLoss);
     // reference: the nearest-centre rule on the true centres (optimal for equal isotropic blobs)
@@ -152,7 +150,7 @@ describe('training', () => {
   it('is bit-identical for a seed (SGD and Adam, weight decay, cosine schedule) and differs across seeds', () => {
     const net = mlp([2, 8, 3], 'relu');
     const run = (seed: number, optimizer: 'sgd' | 'adam') =>
-      toVector(train(net, net.init(new Rng(3), 'float32'), blobTrain, { epochs: 2, batchSize: 16, seed, optimizer, lr: optimizer === 'sgd' ? 0.1 : 0.01, weightDecay: 1e-3, schedule: 'cosine', progress: 'none' }).params);
+      toVector(train(net, net.init(new Rng(3), 'float32'), blobTrain, { epochs: 2, batchSize: 16, seed, optimizer, lr: optimizer === 'sgd' ? 0.1 : 0.01, weightDecay: 1e-3, schedule: 'cosine' }).params);
     for (const opt of ['sgd', 'adam'] as const) {
       expect(run(7, opt)).toEqual(run(7, opt));
       expect(run(7, opt)).not.toEqual(run(8, opt));
@@ -165,7 +163,7 @@ describe('training', () => {
     const net = mlp([2, 8, 3]);
     const records: number[] = [];
     const r = train(net, net.init(new Rng(0), 'float64'), blobTrain, {
-      epochs: 30, lr: 0.05, validation: wrong, earlyStopping: { patience: 3 }, progress: 'none', onEpoch: (e) => records.push(e.epoch),
+      epochs: 30, lr: 0.05, validation: wrong, earlyStopping: { patience: 3 }, onEpoch: (e) => records.push(e.epoch),
     });
     expect(r.stoppedEarly).toBe(true);
     expect(r.history.length).toBe(r.bestEpoch + 4);
@@ -173,23 +171,23 @@ describe('training', () => {
     const best = Math.min(...r.history.map((h) => h.validationLoss!));
     expect(r.history[r.bestEpoch]!.validationLoss).toBe(best);
     expect(evaluate(net, r.params, wrong).loss).toBeCloseTo(best, 12);
-    expect(() => train(net, net.init(new Rng(0), 'float64'), blobTrain, { earlyStopping: { patience: 2 }, progress: 'none' })).toThrow(/validation/);
+    expect(() => train(net, net.init(new Rng(0), 'float64'), blobTrain, { earlyStopping: { patience: 2 } })).toThrow(/validation/);
   });
 
   it('a diverging run is a NonFiniteError, not NaN parameters', () => {
     const net = mlp([2, 3]);
     const exploding = (out: Tensor) => mul(sum(square(out)), 1e308);
-    expect(() => train(net, net.init(new Rng(0), 'float64'), blobTrain, { epochs: 1, loss: exploding, progress: 'none' })).toThrow(NonFiniteError);
+    expect(() => train(net, net.init(new Rng(0), 'float64'), blobTrain, { epochs: 1, loss: exploding })).toThrow(NonFiniteError);
     // an optimizer that breaks the parameters on the epoch's last step is caught at the epoch's end
     const poison = { lr: 1, step: <T extends Tree>(p: T) => mapTree(p, (t) => mul(t, NaN)) };
-    expect(() => train(net, net.init(new Rng(0), 'float64'), blobTrain, { epochs: 1, batchSize: 1000, optimizer: poison, progress: 'none' })).toThrow(/parameter 0 of θ became NaN/);
+    expect(() => train(net, net.init(new Rng(0), 'float64'), blobTrain, { epochs: 1, batchSize: 1000, optimizer: poison })).toThrow(/parameter 0 of θ became NaN/);
   });
 
   it("prints one line per epoch in 'lines' mode", () => {
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
     try {
       const net = mlp([2, 3]);
-      train(net, net.init(new Rng(0), 'float64'), blobTrain, { epochs: 2, progress: 'lines' });
+      train(net, net.init(new Rng(0), 'float64'), blobTrain, { epochs: 2, progress: trainProgress('lines') });
       expect(log.mock.calls.map((c) => String(c[0]))).toEqual([expect.stringMatching(/^epoch 1\/2: .*train loss/), expect.stringMatching(/^epoch 2\/2: /)]);
     } finally {
       log.mockRestore();
@@ -199,7 +197,7 @@ describe('training', () => {
   it('the default MLP (784-128-10 tanh, float32) reaches ≥ 94% test accuracy on the embedded MNIST split', () => {
     const { train: trainSet, test } = loadMnist({ dtype: 'float32' });
     const net = mlp();
-    const { params } = train(net, net.init(new Rng(0), 'float32'), trainSet, { epochs: 6, batchSize: 64, lr: 0.1, schedule: 'cosine', seed: 0, progress: 'none' });
+    const { params } = train(net, net.init(new Rng(0), 'float32'), trainSet, { epochs: 6, batchSize: 64, lr: 0.1, schedule: 'cosine', seed: 0 });
     const { accuracy: acc } = evaluate(net, params, test);
     expect(acc).toBeGreaterThanOrEqual(0.94);
   });

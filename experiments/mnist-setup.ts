@@ -5,11 +5,12 @@
  * by full-batch L-BFGS so its gradient is small.
  */
 import { Rng, ValueError, cast, mapTree, treeSize } from '../engine/index.js';
-import { loadMnist, logisticRegression, mlp, subset, train as trainNet, type Dataset as NnDataset, type Params, type Sequential } from '../nn/index.js';
-import type { Dataset, Objective } from './hessian.js';
-import { classifierObjective, indexable, type LabelledBatch } from './models.js';
-import { minimize } from './retrain.js';
-import { objectiveGradient } from './hessian.js';
+import { logisticRegression, mlp, subset, train as trainNet, type Dataset as NnDataset, type Params, type Sequential } from '../nn/index.js';
+import type { Dataset, Objective } from '../influence/hessian.js';
+import { classifierObjective, indexable, type LabelledBatch } from '../influence/models.js';
+import { minimize } from '../influence/retrain.js';
+import { objectiveGradient } from '../influence/hessian.js';
+import { loadMnist } from './mnist.js';
 
 export type MnistModelKind = 'logreg' | 'mlp';
 
@@ -60,7 +61,7 @@ export function mnistSetup(options: MnistSetupOptions): MnistSetup {
   let params = options.params === undefined ? fresh : mapTree(options.params, (leaf) => (leaf.dtype === 'float64' ? leaf : cast(leaf, 'float64')));
   if (options.params === undefined && options.kind === 'mlp') {
     options.log?.(`training the MLP with SGD for ${options.epochs ?? 10} epochs on ${options.trainSize} digits`);
-    params = trainNet(net, params, trainSet, { epochs: options.epochs ?? 10, lr: 0.05, weightDecay: options.weightDecay, seed: options.seed ?? 0, progress: 'none' }).params;
+    params = trainNet(net, params, trainSet, { epochs: options.epochs ?? 10, lr: 0.05, weightDecay: options.weightDecay, seed: options.seed ?? 0 }).params;
   }
   options.log?.('polishing θ* with full-batch L-BFGS');
   const fit = minimize(objective, params, all, { gradTol: 1e-7, maxIterations: options.lbfgsIterations ?? (options.kind === 'logreg' ? 500 : 200) });

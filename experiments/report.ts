@@ -3,8 +3,8 @@
  * test accuracy against the modification ratio, and the JSON of the whole result. Files are
  * written atomically (a temporary file renamed into place), so a report is never half-written.
  */
-import { writeFileAtomic } from '../../nn/index.js';
-import { nodeModule } from '../../nn/node.js';
+import { writeFileAtomic } from '../nn/index.js';
+import { nodeModule } from '../nn/node.js';
 import type { Metrics, MethodRow, SweepPoint, TaskResult } from './tasks.js';
 
 const pct = (v: number | undefined): string => (v === undefined || Number.isNaN(v) ? '—' : (100 * v).toFixed(1));

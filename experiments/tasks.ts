@@ -11,19 +11,20 @@
  * target loss scaled to `m/(n − m)` times its mean — for removal with each sample's weight-decay
  * share `wd·θ*` included, as in influence/ — and every edit's Δθ is added to θ*.
  */
-import { Rng, fromVector, sub, toVector, type Tensor } from '../../engine/index.js';
-import { ValueError } from '../../engine/errors.js';
+import { Rng, fromVector, sub, toVector, type Tensor } from '../engine/index.js';
+import { ValueError } from '../engine/errors.js';
 import {
-  BACKDOOR_LABEL, addTrigger, crossEntropy, predict, subset, train, evaluate,
+  crossEntropy, predict, subset, train, evaluate,
   type Dataset, type Params, type Sequential, type TrainOptions,
-} from '../../nn/index.js';
-import { hessianOperator, type Objective } from '../hessian.js';
-import { dampedOperator, type LinearOperator } from '../operator.js';
-import { EDIT_METHODS, SELECTION_METHODS, fifEdit, gaEdit, gifEdit, ifEdit, pifEdit, sifEdit, type Edit, type EditMethod, type SecondOrderProblem } from './edits.js';
-import { unitScores, type Rows, type UnitScores } from './scores.js';
-import { selectByThreshold, selectParameters, type Selection } from './selection.js';
-import { LINE_SEARCH_BATCH, bestStep, lineSearch } from './line-search.js';
-import { norm } from './vectors.js';
+} from '../nn/index.js';
+import { hessianOperator, type Objective } from '../influence/hessian.js';
+import { dampedOperator, type LinearOperator } from '../influence/operator.js';
+import { EDIT_METHODS, SELECTION_METHODS, fifEdit, gaEdit, gifEdit, ifEdit, pifEdit, sifEdit, type Edit, type EditMethod, type SecondOrderProblem } from '../influence/gif/edits.js';
+import { unitScores, type Rows, type UnitScores } from '../influence/gif/scores.js';
+import { selectByThreshold, selectParameters, type Selection } from '../influence/gif/selection.js';
+import { LINE_SEARCH_BATCH, bestStep, lineSearch } from '../influence/gif/line-search.js';
+import { norm } from '../influence/gif/vectors.js';
+import { BACKDOOR_LABEL, addTrigger } from './backdoor.js';
 
 /** How the selection is made: by score (highest first), an ablation, or a threshold. */
 export type Selector = 'output' | 'gradient' | 'output-lowest' | 'gradient-lowest' | 'random' | 'threshold';
@@ -504,7 +505,7 @@ function retrainer(net: Sequential, params: Params, data: Dataset, recipe: Recip
     const dtype = (params.find((p) => 'weight' in p) as { weight: Tensor } | undefined)?.weight.dtype ?? 'float64';
     const start = warm ? params : net.init(new Rng(recipe.initSeed ?? 0), dtype);
     const { warmEpochs = 2, initSeed: _i, weightDecay, ...options } = recipe;
-    return train(net, start, data, { ...options, weightDecay, epochs: warm ? warmEpochs : options.epochs, progress: 'none' }).params;
+    return train(net, start, data, { ...options, weightDecay, epochs: warm ? warmEpochs : options.epochs }).params;
   };
 }
 

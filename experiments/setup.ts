@@ -1,16 +1,16 @@
 /**
  * The MNIST experiments behind `gift remove-class` and `gift backdoor` (and bench/gif.ts): data
- * splits, the training recipe, a model cache (safetensors files a user can keep), and a
- * progress reporter (a cli-progress bar on a terminal, plain lines otherwise).
+ * splits, the training recipe and a model cache (safetensors files a user can keep).
  */
-import type { SingleBar } from 'cli-progress';
-import { Rng, ValueError } from '../../engine/index.js';
+import { Rng, ValueError } from '../engine/index.js';
 import {
-  backdoor, loadMnist, loadModel, mlp, saveModel, smallCnn, stratifiedSplit, train, evaluate,
+  loadModel, mlp, saveModel, smallCnn, stratifiedSplit, train, evaluate,
   type Dataset, type EpochRecord, type Params, type Sequential,
-} from '../../nn/index.js';
+} from '../nn/index.js';
 import type { Recipe, TaskProgress } from './tasks.js';
-import { cliProgress, nodeModule, stdoutIsTTY } from '../../nn/node.js';
+import { nodeModule } from '../nn/node.js';
+import { backdoor } from './backdoor.js';
+import { loadMnist } from './mnist.js';
 
 /** Which network: the default MLP 784-128-10 tanh, or the small CNN. */
 export type ModelKind = 'mlp' | 'cnn';
@@ -91,7 +91,7 @@ export function trainOrLoad(net: Sequential, data: Dataset, recipe: Recipe, path
   const started = performance.now();
   const { params, history } = train(net, net.init(new Rng(recipe.initSeed ?? 0), 'float64'), data, {
     epochs: recipe.epochs, batchSize: recipe.batchSize, lr: recipe.lr, momentum: recipe.momentum, optimizer: recipe.optimizer,
-    schedule: recipe.schedule, seed: recipe.seed, weightDecay: recipe.weightDecay, progress: 'none',
+    schedule: recipe.schedule, seed: recipe.seed, weightDecay: recipe.weightDecay,
   });
   checkLearned(history, data.classes, recipe);
   const seconds = (performance.now() - started) / 1000;
@@ -110,41 +110,6 @@ export function poisonedSplits(splits: MnistSplits, fraction = 0.1, seed = 0): R
 /** Test accuracy of a model, for the log. @example testAccuracy(net, params, splits.test) // 0.93 */
 export function testAccuracy(net: Sequential, params: Params, test: Dataset): number {
   return evaluate(net, params, test).accuracy;
-}
-
-/**
- * Progress on the console: each stage as a line with the elapsed time, and solver iterations as
- * a bar on a terminal (nothing extra otherwise).
- * @example const progress = consoleProgress(); removeClass(setup, settings, progress); progress.done();
- */
-export function consoleProgress(options: { quiet?: boolean } = {}): TaskProgress & { done(): void } {
-  const started = performance.now();
-  const tty = stdoutIsTTY() && !options.quiet;
-  let bar: SingleBar | null = null;
-  let barName = '';
-  const stopBar = () => {
-    bar?.stop();
-    bar = null;
-    barName = '';
-  };
-  return {
-    stage(name) {
-      stopBar();
-      if (!options.quiet) console.log(`[${((performance.now() - started) / 1000).toFixed(1).padStart(6)} s] ${name}`);
-    },
-    iteration(name, i, max, residual) {
-      if (!tty) return;
-      if (barName !== name) {
-        stopBar();
-        barName = name;
-        const bars = cliProgress('consoleProgress');
-        bar = new bars.SingleBar({ format: `  ${name.padEnd(8)} [{bar}] {value}/{total} iterations | residual {residual}`, hideCursor: true }, bars.Presets.shades_classic);
-        bar.start(max, 0, { residual: '-' });
-      }
-      bar?.update(i, { residual: residual.toExponential(2) });
-    },
-    done: stopBar,
-  };
 }
 
 /** Where models are cached by default: `models/` under the working directory. @example defaultModelPath('mlp', 'mnist', DEFAULT_RECIPE) */

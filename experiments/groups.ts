@@ -9,14 +9,14 @@
  * where θ_U is retrained without U and θ_∅ is retrained the same way (same seed, same epochs)
  * on all the data, so the retraining's own drift cancels out.
  */
-import { Rng, fromVector, toVector } from '../../engine/index.js';
-import { ValueError } from '../../engine/errors.js';
-import { crossEntropy, evaluate, subset, train, type Dataset, type Params, type Sequential } from '../../nn/index.js';
-import { flatGradient, hessianOperator } from '../hessian.js';
-import { gifEdit, ifEdit, sifEdit, type EditMethod } from './edits.js';
+import { Rng, fromVector, toVector } from '../engine/index.js';
+import { ValueError } from '../engine/errors.js';
+import { crossEntropy, evaluate, subset, train, type Dataset, type Params, type Sequential } from '../nn/index.js';
+import { flatGradient, hessianOperator } from '../influence/hessian.js';
+import { gifEdit, ifEdit, sifEdit, type EditMethod } from '../influence/gif/edits.js';
 import { selectFromScores, type Recipe, type Selector, type TaskProgress } from './tasks.js';
-import { unitScores } from './scores.js';
-import { dot, pearson, spearman } from '../linalg.js';
+import { unitScores } from '../influence/gif/scores.js';
+import { dot, pearson, spearman } from '../influence/linalg.js';
 
 /** Settings of {@link removeGroups}. Defaults in brackets. */
 export interface GroupSettings {
@@ -115,10 +115,10 @@ export function removeGroups(setup: GroupRemovalSetup, settings: GroupSettings =
   const { warmEpochs = 2, initSeed = 0, weightDecay, ...trainOptions } = recipe;
   const retrainOn = (ds: Dataset): Params => {
     if (retrain === 'full-batch') {
-      return train(net, params, ds, { ...trainOptions, weightDecay, batchSize: ds.y.length, epochs: fullBatchSteps, progress: 'none' }).params;
+      return train(net, params, ds, { ...trainOptions, weightDecay, batchSize: ds.y.length, epochs: fullBatchSteps }).params;
     }
     return train(net, retrain === 'warm' ? params : net.init(new Rng(initSeed), dtype), ds, {
-      ...trainOptions, weightDecay, epochs: retrain === 'warm' ? warmEpochs : trainOptions.epochs, progress: 'none',
+      ...trainOptions, weightDecay, epochs: retrain === 'warm' ? warmEpochs : trainOptions.epochs,
     }).params;
   };
   progress.stage?.(`retrain on all the data (${retrain}) as the reference`);
